@@ -1,0 +1,1 @@
+"""Code shared by the orchestration Lambdas: typed settings from the environment, Powertools instances."""

@@ -1,0 +1,138 @@
+"""Start the dbt CodeBuild build for one pipeline execution; Step Functions waits on the task token.
+
+Idempotency: a Lambda retry (same execution, same task token) must never start a second build. Powertools'
+idempotency utility records the first result in DynamoDB keyed on [execution_id, task_token]; a retry returns that
+record, a concurrent duplicate fails with IdempotencyAlreadyInProgressError and is retried after the first one wrote
+its result. CodeBuild's own `idempotencyToken` (valid 5 minutes) backs this up if the record write is lost after the
+build started. A *new* task token means Step Functions retried the state itself (the previous attempt failed), so a
+new build is correct then.
+
+The token itself is not put in the build environment (build environment variables are readable by anyone with
+codebuild:BatchGetBuilds and show in the console): it goes to the KMS-encrypted artifacts bucket and the build only
+carries its object key, which the callback Lambda reads back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from common.aws import client
+from common.observability import logger, metrics, tracer
+from common.settings import load_settings
+
+
+@dataclass(frozen=True)
+class Settings:
+    dbt_project_name: str
+    artifacts_bucket: str
+    idempotency_table: str
+    dbt_target: str
+    artifacts_prefix: str = "dbt-runs"
+    # Long enough to cover every Lambda retry of one task (async retries stop after 6 h).
+    idempotency_ttl_seconds: int = 86400
+
+
+@dataclass(frozen=True)
+class StartDbtBuildRequest:
+    """The payload the state machine sends (see infra/constructs/orchestration.py)."""
+
+    task_token: str
+    execution_id: str
+    ingest_date: str
+    select: str = ""
+    full_refresh: bool = False
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> StartDbtBuildRequest:
+        missing = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING and not event.get(f.name)]
+        if missing:
+            raise ValueError(
+                f"start-dbt-build payload lacks {', '.join(missing)}: invoke it from the state machine task "
+                "with .waitForTaskToken (payload task_token/execution_id/ingest_date)"
+            )
+        return cls(
+            task_token=event["task_token"],
+            execution_id=event["execution_id"],
+            ingest_date=event["ingest_date"],
+            select=event.get("select") or "",
+            full_refresh=bool(event.get("full_refresh", False)),
+        )
+
+
+@functools.cache
+def settings() -> Settings:
+    return load_settings(Settings)
+
+
+def artifacts_prefix(cfg: Settings, execution_id: str) -> str:
+    return f"{cfg.artifacts_prefix}/{execution_id}"
+
+
+def token_digest(request: StartDbtBuildRequest) -> str:
+    return hashlib.sha256(f"{request.execution_id}\n{request.task_token}".encode()).hexdigest()
+
+
+def build_environment(cfg: Settings, request: StartDbtBuildRequest, token_key: str) -> list[dict[str, str]]:
+    """CodeBuild environment overrides; names match infra/assets/dbt_runner/run_dbt.sh."""
+    values = {
+        "PIPELINE_EXECUTION_ID": request.execution_id,
+        "INGEST_DATE": request.ingest_date,
+        "DBT_TARGET": cfg.dbt_target,
+        "DBT_SELECT": request.select,
+        "DBT_FULL_REFRESH": "true" if request.full_refresh else "false",
+        "ARTIFACTS_S3_URI": f"s3://{cfg.artifacts_bucket}/{artifacts_prefix(cfg, request.execution_id)}",
+        "TASK_TOKEN_S3_KEY": token_key,
+    }
+    return [{"name": k, "value": v, "type": "PLAINTEXT"} for k, v in values.items()]
+
+
+def start_build(request: StartDbtBuildRequest, cfg: Settings) -> dict[str, str]:
+    digest = token_digest(request)
+    token_key = f"{artifacts_prefix(cfg, request.execution_id)}/task-tokens/{digest[:32]}"
+    client("s3").put_object(Bucket=cfg.artifacts_bucket, Key=token_key, Body=request.task_token.encode())
+    response = client("codebuild").start_build(
+        projectName=cfg.dbt_project_name,
+        idempotencyToken=digest,
+        environmentVariablesOverride=build_environment(cfg, request, token_key),
+    )
+    build = response["build"]
+    metrics.add_metric(name="DbtBuildsStarted", unit=MetricUnit.Count, value=1)
+    logger.info("started dbt build", extra={"build_id": build["id"], "execution_id": request.execution_id})
+    return {"build_id": build["id"], "execution_id": request.execution_id, "task_token_s3_key": token_key}
+
+
+def start_build_once(request: StartDbtBuildRequest, cfg: Settings, context: LambdaContext | None) -> dict[str, str]:
+    config = IdempotencyConfig(
+        event_key_jmespath="[execution_id, task_token]",
+        expires_after_seconds=cfg.idempotency_ttl_seconds,
+        raise_on_no_idempotency_key=True,
+    )
+    if context is not None:
+        config.register_lambda_context(context)
+    store = DynamoDBPersistenceLayer(table_name=cfg.idempotency_table, boto3_client=client("dynamodb"))
+
+    @idempotent_function(data_keyword_argument="payload", persistence_store=store, config=config)
+    def _start(payload: dict[str, Any]) -> dict[str, str]:
+        return start_build(StartDbtBuildRequest.from_event(payload), cfg)
+
+    return _start(payload=dataclasses.asdict(request))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
+    request = StartDbtBuildRequest.from_event(event)
+    logger.append_keys(execution_id=request.execution_id, ingest_date=request.ingest_date)
+    return start_build_once(request, settings(), context)

@@ -1,0 +1,146 @@
+"""Start the pipeline state machine for one batch (ingest date), whatever asked for it.
+
+Three triggers, one rule for naming executions (Step Functions names are unique per state machine, so the name is
+the lock that keeps one batch from running twice at once):
+- EventBridge Scheduler (`{"trigger": "schedule", "scheduled_time": "<aws.scheduler.scheduled-time>"}`) and on-demand
+  invocations (`{"ingest_date": "YYYY-MM-DD"}`) → full run, name `batch-<date>-run<NN>`, NN = previous runs of that
+  batch + 1. If one is still RUNNING the request is refused; two racing requests compute the same name and
+  StartExecution lets only one through.
+- Glue "Job State Change" SUCCEEDED of an ingest job run started OUTSIDE the pipeline (a backfill; pipeline runs carry
+  the `--pipeline_execution_id` argument) → a dbt-only run (`skip_ingest`), so each backfill is followed by exactly
+  one dbt build: while another non-pipeline run for the same ingest date is still running the event is deferred
+  (the last run to finish triggers), and the name `backfill-<date>-<last completed run id>` is the same for every
+  event of that backfill, so racing events start one execution.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
+from common.aws import client
+from common.observability import logger, metrics, tracer
+from common.settings import load_settings
+
+PIPELINE_MARKER_ARGUMENT = "--pipeline_execution_id"
+ACTIVE_GLUE_STATES = ("STARTING", "RUNNING", "STOPPING", "WAITING")
+_RUN_SUFFIX = re.compile(r"-run(\d+)$")
+
+
+class BatchAlreadyRunning(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    state_machine_arn: str
+    ingest_job_names: tuple[str, ...]
+    ingest_date_argument: str = "--ingest_date"
+
+
+@functools.cache
+def settings() -> Settings:
+    return load_settings(Settings)
+
+
+def parse_ingest_date(value: str) -> str:
+    try:
+        return date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        raise ValueError(f"ingest date {value!r} is not YYYY-MM-DD: pass e.g. {{\"ingest_date\": \"2026-11-24\"}}") from None
+
+
+def _executions(cfg: Settings, prefix: str) -> list[dict[str, Any]]:
+    paginator = client("stepfunctions").get_paginator("list_executions")
+    found = []
+    for page in paginator.paginate(stateMachineArn=cfg.state_machine_arn):
+        found += [e for e in page["executions"] if e["name"].startswith(prefix)]
+    return found
+
+
+def _start(cfg: Settings, name: str, payload: dict[str, Any]) -> dict[str, Any]:
+    try:
+        response = client("stepfunctions").start_execution(
+            stateMachineArn=cfg.state_machine_arn, name=name, input=json.dumps(payload, sort_keys=True)
+        )
+    except ClientError as err:
+        if err.response["Error"]["Code"] != "ExecutionAlreadyExists":
+            raise
+        logger.info("execution already started by a concurrent request", extra={"name": name})
+        return {"started": False, "execution_name": name, "reason": "already exists"}
+    metrics.add_metric(name="PipelineExecutionsStarted", unit=MetricUnit.Count, value=1)
+    logger.info("started pipeline", extra={"name": name, "input": payload})
+    return {"started": True, "execution_name": name, "execution_arn": response["executionArn"]}
+
+
+def start_batch(cfg: Settings, ingest_date: str, trigger: str) -> dict[str, Any]:
+    prefix = f"batch-{ingest_date}-run"
+    previous = _executions(cfg, prefix)
+    running = [e["name"] for e in previous if e["status"] == "RUNNING"]
+    if running:
+        raise BatchAlreadyRunning(
+            f"batch {ingest_date} is already running as {running[0]}: wait for it to finish or stop it first"
+        )
+    attempt = 1 + max((int(m.group(1)) for e in previous if (m := _RUN_SUFFIX.search(e["name"]))), default=0)
+    payload = {"ingest_date": ingest_date, "skip_ingest": False, "trigger": trigger}
+    return _start(cfg, f"{prefix}{attempt:02d}", payload)
+
+
+def _arguments(run: dict[str, Any]) -> dict[str, str]:
+    return run.get("Arguments") or {}
+
+
+def handle_glue_success(cfg: Settings, detail: dict[str, Any]) -> dict[str, Any]:
+    job_name, run_id = detail["jobName"], detail["jobRunId"]
+    if job_name not in cfg.ingest_job_names:
+        return {"started": False, "reason": f"{job_name} is not an ingest job"}
+    glue = client("glue")
+    run = glue.get_job_run(JobName=job_name, RunId=run_id)["JobRun"]
+    args = _arguments(run)
+    if PIPELINE_MARKER_ARGUMENT in args:
+        return {"started": False, "reason": "started by the pipeline, which runs its own dbt build"}
+    ingest_date_value = args.get(cfg.ingest_date_argument)
+    if not ingest_date_value:
+        logger.warning("backfill run has no ingest date argument", extra={"job": job_name, "run": run_id})
+        return {"started": False, "reason": f"run has no {cfg.ingest_date_argument} argument"}
+    ingest_date = parse_ingest_date(ingest_date_value)
+
+    backfill_runs = {run["Id"]: run}  # listings can lag behind the event; the triggering run always counts
+    for name in cfg.ingest_job_names:
+        for other in glue.get_job_runs(JobName=name, MaxResults=50)["JobRuns"]:
+            other_args = _arguments(other)
+            if PIPELINE_MARKER_ARGUMENT in other_args or other_args.get(cfg.ingest_date_argument) != ingest_date_value:
+                continue
+            if other["JobRunState"] in ACTIVE_GLUE_STATES:
+                return {"started": False, "reason": f"backfill run {other['Id']} of {name} still running; it triggers"}
+            if other["JobRunState"] == "SUCCEEDED":
+                backfill_runs[other["Id"]] = other
+    latest = max(backfill_runs.values(), key=lambda r: (r.get("CompletedOn") or datetime.min, r["Id"]))
+    # Execution names: max 80 characters of [A-Za-z0-9-_].
+    name = f"backfill-{ingest_date}-{re.sub(r'[^A-Za-z0-9_-]', '', latest['Id'])[-40:]}"
+    payload = {"ingest_date": ingest_date, "skip_ingest": True, "trigger": "backfill"}
+    return _start(cfg, name, payload)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    cfg = settings()
+    if event.get("source") == "aws.glue":
+        detail = event.get("detail") or {}
+        if detail.get("state") != "SUCCEEDED":
+            return {"started": False, "reason": f"glue run state {detail.get('state')}"}
+        return handle_glue_success(cfg, detail)
+    if event.get("trigger") == "schedule":
+        return start_batch(cfg, parse_ingest_date(event["scheduled_time"]), "schedule")
+    if "ingest_date" in event:
+        return start_batch(cfg, parse_ingest_date(str(event["ingest_date"])), event.get("trigger", "on_demand"))
+    raise ValueError('unrecognised event: invoke with {"ingest_date": "YYYY-MM-DD"} to run one batch on demand')

@@ -1,0 +1,107 @@
+"""start_dbt_build: task token stored, CodeBuild started with overrides, a Lambda retry never starts a 2nd build."""
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.lambdas.conftest import REGION, load_event, reset_settings
+
+PROJECT = "fintech-dev-dbt-build"
+BUCKET = "artifacts-bucket"
+TABLE = "idempotency"
+
+
+@pytest.fixture
+def app(lambda_env):
+    lambda_env.setenv("DBT_PROJECT_NAME", PROJECT)
+    lambda_env.setenv("ARTIFACTS_BUCKET", BUCKET)
+    lambda_env.setenv("IDEMPOTENCY_TABLE", TABLE)
+    lambda_env.setenv("DBT_TARGET", "redshift")
+    from start_dbt_build import app as module
+
+    reset_settings(module)
+    with mock_aws():
+        boto3.client("s3", region_name=REGION).create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        boto3.client("dynamodb", region_name=REGION).create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        boto3.client("codebuild", region_name=REGION).create_project(
+            name=PROJECT,
+            source={"type": "S3", "location": "assets-bucket/dbt-project.zip"},
+            artifacts={"type": "NO_ARTIFACTS"},
+            environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0", "computeType": "BUILD_GENERAL1_SMALL"},
+            serviceRole=f"arn:aws:iam::123456789012:role/{PROJECT}",
+        )
+        yield module
+    reset_settings(module)
+
+
+@pytest.fixture
+def start_build_calls(app):
+    """Every StartBuild request the handler sends (moto drops the overrides, so read them off the wire)."""
+    from common.aws import client
+
+    calls = []
+    client("codebuild").meta.events.register(
+        "provide-client-params.codebuild.StartBuild", lambda params, **_: calls.append(dict(params))
+    )
+    return calls
+
+
+def builds():
+    cb = boto3.client("codebuild", region_name=REGION)
+    return cb.list_builds_for_project(projectName=PROJECT)["ids"]
+
+
+def test_starts_one_build_with_overrides_and_stores_the_token(app, start_build_calls, lambda_context):
+    event = load_event("sfn_start_dbt_build.json")
+    result = app.handler(event, lambda_context)
+
+    assert builds() == [result["build_id"]]
+    (call,) = start_build_calls
+    env = {v["name"]: v["value"] for v in call["environmentVariablesOverride"]}
+    assert env["PIPELINE_EXECUTION_ID"] == "batch-2026-11-24-run01"
+    assert env["INGEST_DATE"] == "2026-11-24"
+    assert env["DBT_TARGET"] == "redshift"
+    assert env["ARTIFACTS_S3_URI"] == f"s3://{BUCKET}/dbt-runs/batch-2026-11-24-run01"
+    assert event["task_token"] not in str(call), "the token itself must not be in the build environment"
+    assert call["idempotencyToken"]
+    stored = boto3.client("s3", region_name=REGION).get_object(Bucket=BUCKET, Key=env["TASK_TOKEN_S3_KEY"])
+    assert stored["Body"].read().decode() == event["task_token"]
+
+
+def test_lambda_retry_with_same_token_returns_the_first_build(app, start_build_calls, lambda_context):
+    event = load_event("sfn_start_dbt_build.json")
+    first = app.handler(event, lambda_context)
+    second = app.handler(dict(event), lambda_context)
+    assert second == first
+    assert len(builds()) == 1 and len(start_build_calls) == 1
+
+
+def test_new_task_token_for_same_execution_is_a_new_attempt(app, start_build_calls, lambda_context):
+    event = load_event("sfn_start_dbt_build.json")
+    app.handler(event, lambda_context)
+    app.handler({**event, "task_token": event["task_token"] + "-retry"}, lambda_context)
+    assert len(builds()) == 2
+
+
+def test_payload_without_token_says_how_to_invoke(app, lambda_context):
+    event = load_event("sfn_start_dbt_build.json")
+    del event["task_token"]
+    with pytest.raises(ValueError, match="waitForTaskToken"):
+        app.handler(event, lambda_context)
+    assert builds() == []
+
+
+def test_missing_setting_names_the_variable(app, lambda_env, lambda_context):
+    from common.settings import SettingsError
+
+    lambda_env.delenv("IDEMPOTENCY_TABLE")
+    reset_settings(app)
+    with pytest.raises(SettingsError, match="IDEMPOTENCY_TABLE"):
+        app.handler(load_event("sfn_start_dbt_build.json"), lambda_context)
