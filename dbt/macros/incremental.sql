@@ -1,0 +1,28 @@
+{#- High-water mark minus the look-back window, as a SQL expression on {{ this }}: incremental models reprocess
+    everything from here so rows that arrive a few days late are still picked up (delete+insert on the key). -#}
+{% macro lookback_start(column, extra_days=0) -%}
+  (select {{ add_days('max(' ~ column ~ ')', -(var('lookback_days') + extra_days)) }} from {{ this }})
+{%- endmacro %}
+
+{#- True when the current row belongs to some run of `n` consecutive rows (same partition, ordered) that spans
+    at most `window_seconds`. Uses only ROWS-offset lag/lead (Redshift has no RANGE frames with intervals):
+    the row can sit at any of the n positions of such a run. -#}
+{% macro in_burst(ts, partition_by, order_by, n, window_seconds) -%}
+  {%- set terms = [] -%}
+  {%- for before in range(n) -%}
+    {%- set after = n - 1 - before -%}
+    {%- set start = ts if before == 0 else 'lag(' ~ ts ~ ', ' ~ before ~ ') over (partition by ' ~ partition_by ~ ' order by ' ~ order_by ~ ')' -%}
+    {%- set stop = ts if after == 0 else 'lead(' ~ ts ~ ', ' ~ after ~ ') over (partition by ' ~ partition_by ~ ' order by ' ~ order_by ~ ')' -%}
+    {%- do terms.append('coalesce(' ~ seconds_between(start, stop) ~ ' <= ' ~ window_seconds ~ ', false)') -%}
+  {%- endfor -%}
+  ({{ terms | join('\n        or ') }})
+{%- endmacro %}
+
+{#- Rows in the trailing window ending at this row (this row included), counted with ROWS offsets up to
+    1 + max_lookback rows. -#}
+{% macro count_in_trailing_window(ts, partition_by, order_by, window_seconds, max_lookback=10) -%}
+  (1
+  {%- for k in range(1, max_lookback + 1) %}
+    + case when {{ seconds_between('lag(' ~ ts ~ ', ' ~ k ~ ') over (partition by ' ~ partition_by ~ ' order by ' ~ order_by ~ ')', ts) }} <= {{ window_seconds }} then 1 else 0 end
+  {%- endfor %})
+{%- endmacro %}

@@ -1,0 +1,59 @@
+{#- Fraud rules in one place: reason code, flag column and weight. The score, the reason-code list and the
+    primary reason are all derived from this list (strongest first). -#}
+{% macro transaction_fraud_rules() %}
+  {{ return([
+      {'code': 'CARD_TESTING', 'flag': 'is_card_testing', 'weight': 60},
+      {'code': 'IMPOSSIBLE_TRAVEL', 'flag': 'is_impossible_travel', 'weight': 60},
+      {'code': 'ATO_TRANSFER', 'flag': 'is_transfer_after_suspicious_login', 'weight': 60},
+      {'code': 'STRUCTURING', 'flag': 'is_structuring', 'weight': 60},
+      {'code': 'VELOCITY', 'flag': 'is_velocity_burst', 'weight': 50},
+      {'code': 'DORMANT_REACTIVATION', 'flag': 'is_dormant_reactivation', 'weight': 50},
+      {'code': 'HIGH_RISK_GEO', 'flag': 'is_high_risk_geography', 'weight': 50},
+      {'code': 'AMOUNT_ANOMALY', 'flag': 'is_amount_anomaly', 'weight': 30},
+  ]) }}
+{% endmacro %}
+
+{% macro login_anomaly_rules() %}
+  {{ return([
+      {'code': 'GEO_VELOCITY', 'flag': 'is_geo_velocity', 'weight': 60},
+      {'code': 'FAILED_BURST', 'flag': 'is_failed_burst', 'weight': 40},
+      {'code': 'NEW_COUNTRY', 'flag': 'is_new_country', 'weight': 30},
+      {'code': 'NEW_DEVICE', 'flag': 'is_new_device', 'weight': 20},
+  ]) }}
+{% endmacro %}
+
+{% macro rule_score(rules) -%}
+  least(100, 0
+  {%- for rule in rules %}
+    + case when {{ rule.flag }} then {{ rule.weight }} else 0 end
+  {%- endfor %})
+{%- endmacro %}
+
+{% macro rule_reason_codes(rules) -%}
+  ltrim(''
+  {%- for rule in rules %}
+    || case when {{ rule.flag }} then ',{{ rule.code }}' else '' end
+  {%- endfor %}, ',')
+{%- endmacro %}
+
+{% macro rule_primary_reason(rules) -%}
+  case
+  {%- for rule in rules %}
+    when {{ rule.flag }} then '{{ rule.code }}'
+  {%- endfor %}
+  end
+{%- endmacro %}
+
+{% macro risk_band(score) -%}
+  case when {{ score }} >= 75 then 'critical' when {{ score }} >= 50 then 'high'
+       when {{ score }} >= 25 then 'medium' else 'low' end
+{%- endmacro %}
+
+{#- Reporting date: var as_of_date, else the latest activity date in the data (stable on historical data). -#}
+{% macro reporting_date() -%}
+  {%- if var('as_of_date') -%}
+    cast('{{ var("as_of_date") }}' as date)
+  {%- else -%}
+    (select max(activity_date) from {{ ref('int_customer_daily_activity') }})
+  {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,1 @@
+{{ stage_source('auth', 'login_activity', renames={'login_timestamp': 'login_at'}) }}

@@ -1,0 +1,1 @@
+{{ stage_source('core_banking', 'accounts') }}
