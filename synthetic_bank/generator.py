@@ -1,0 +1,861 @@
+"""Vectorized synthetic bank: customers, accounts, transactions, logins, bureau scores, fraud and churn.
+
+All randomness flows from one numpy Generator seeded by `BankConfig.seed`, in a fixed order, so the same
+config writes byte-identical files. The hot paths (transactions, logins, account snapshots) are numpy/Arrow
+array operations; only per-customer reference columns (names, addresses) use small list comprehensions.
+The scenario shapes are documented in `synthetic_bank/__init__.py`.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from synthetic_bank import reference as ref
+from synthetic_bank.writer import (
+    IdColumn,
+    categorical,
+    date_column,
+    decimal_column,
+    timestamp_column,
+    write_landing,
+)
+
+DEFAULT_END_DATE = date(2026, 10, 31)
+_EPOCH = date(1970, 1, 1)
+DAY = 86_400
+
+SCENARIOS = (
+    "card_testing",
+    "account_takeover",
+    "impossible_travel",
+    "structuring",
+    "velocity_burst",
+    "dormant_reactivation",
+    "high_risk_geography",
+)
+# Victims per 1,000 customers (at least MIN_VICTIMS each), sized so every scenario has tens to hundreds of
+# labelled rows at demo scale.
+_VICTIMS_PER_1000 = {
+    "card_testing": 4, "account_takeover": 8, "impossible_travel": 6, "structuring": 3,
+    "velocity_burst": 4, "dormant_reactivation": 6, "high_risk_geography": 5,
+}
+MIN_VICTIMS = 3
+# Scenarios that are chargeback-type fraud: a random ~40 % of their fraud legs get is_fraudulent = true
+# (confirmed disputes). Structuring and high-risk geography are AML typologies, never charged back.
+_CHARGEBACK_SCENARIOS = {"card_testing", "account_takeover", "impossible_travel", "velocity_burst",
+                         "dormant_reactivation"}
+CONFIRMED_FRAUD_SHARE = 0.4
+
+TXN_TYPES = ("purchase", "withdrawal", "deposit", "transfer", "payment", "refund")
+_TXN_TYPE_P = np.array([0.70, 0.06, 0.07, 0.08, 0.07, 0.02])
+CHANNELS = ("pos", "ecommerce", "atm", "mobile", "online_banking", "branch")
+STATUSES = ("completed", "pending", "declined", "failed", "reversed")
+_STATUS_P = np.array([0.952, 0.02, 0.02, 0.005, 0.003])
+ACCOUNT_TYPES = ("checking", "savings", "credit_card", "personal_loan", "mortgage")
+ACCOUNT_STATUSES = ("active", "dormant", "frozen", "closed")
+CARD_NETWORKS = ("visa", "mastercard", "amex")
+INCOME_LEVELS = ("low", "medium", "high")
+_INCOME_MULT = np.array([0.6, 1.0, 1.9])
+RISK_LEVELS = ("low", "medium", "high")
+KYC_STATUSES = ("verified", "pending", "rejected", "expired")
+LOGIN_STATUSES = ("success", "failed")
+FAILURE_REASONS = ("invalid_password", "invalid_credentials", "account_locked", "mfa_failed", "expired_session")
+DEVICE_TYPES = tuple(ref.DEVICE_TYPES)
+LOGIN_CHANNELS = ("web", "mobile_app")
+BUREAUS = ("equifax", "experian", "transunion")
+PAYMENT_HISTORY = ("excellent", "good", "fair", "poor")
+# Probability of a transaction/login in each hour of the day (UTC; the bank's customers are mostly in the
+# Americas, so the evening peak lands late in UTC terms — good enough for a demo dataset).
+_HOUR_P = np.array([1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 3.5, 4, 4.5, 5, 6, 5.5, 5, 5, 5.5, 6, 6.5, 6, 5, 4, 3, 2])
+_HOUR_P = _HOUR_P / _HOUR_P.sum()
+
+
+@dataclass(frozen=True)
+class BankConfig:
+    seed: int = 42
+    customers: int = 2500
+    days: int = 60
+    end_date: date = DEFAULT_END_DATE
+    txn_per_day: float = 1.2  # mean transactions per active customer per day
+    logins_per_day: float = 0.6
+
+    def __post_init__(self) -> None:
+        if self.customers < 50:
+            raise ValueError("--customers must be at least 50 so every scenario gets its own victims")
+        if self.days < 14:
+            raise ValueError("--days must be at least 14 so scenarios have history before them")
+        if self.txn_per_day <= 0 or self.logins_per_day <= 0:
+            raise ValueError("--txn-per-day and --logins-per-day must be positive")
+
+    @property
+    def start_date(self) -> date:
+        return self.end_date - timedelta(days=self.days - 1)
+
+
+@dataclass
+class GenerationResult:
+    landing: Path
+    ground_truth: Path
+    rows: dict[str, int] = field(default_factory=dict)
+    labels: dict[str, int] = field(default_factory=dict)
+
+
+def _epoch_day(d: date) -> int:
+    return (d - _EPOCH).days
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# places and merchants as flat lookup tables (index = code used in the arrays)
+_PLACES = [(c[0], c[2], c[4], c[5]) for c in ref.HOME_CITIES] + [
+    (c[0], c[1], c[2], c[3]) for c in ref.FOREIGN_CITIES + ref.HIGH_RISK_CITIES
+]
+PLACE_CITY = [p[0] for p in _PLACES]
+PLACE_COUNTRY = [p[1] for p in _PLACES]
+PLACE_LAT = np.array([p[2] for p in _PLACES])
+PLACE_LON = np.array([p[3] for p in _PLACES])
+_N_HOME = len(ref.HOME_CITIES)
+_FOREIGN = np.arange(_N_HOME, _N_HOME + len(ref.FOREIGN_CITIES))
+_HIGH_RISK = np.arange(_N_HOME + len(ref.FOREIGN_CITIES), len(_PLACES))
+COUNTRIES = sorted(set(PLACE_COUNTRY))
+_PLACE_COUNTRY_CODE = np.array([COUNTRIES.index(c) for c in PLACE_COUNTRY])
+_HOME_CURRENCY = [c[3] for c in ref.HOME_CITIES]
+CURRENCIES = sorted(set(_HOME_CURRENCY))
+
+
+def _merchant_table():
+    names, cats, mccs, median, sigma, cnp, weight = [], [], [], [], [], [], []
+    for cat, (merchants, med, sig, share, w) in ref.PURCHASE_CATEGORIES.items():
+        for name, mcc in merchants:
+            names.append(name), cats.append(cat), mccs.append(mcc)
+            median.append(med), sigma.append(sig), cnp.append(share), weight.append(w / len(merchants))
+    n_purchase = len(names)
+    # Non-purchase counterparties: (name, category, mcc or None)
+    special = [("ATM Withdrawal", "cash", "6011"), ("Payroll Deposit", "banking", None),
+               ("Cash Deposit", "cash", "6010"), ("Internal Transfer", "banking", None),
+               ("External Transfer", "banking", "4829"), ("Credit Card Payment", "banking", None),
+               ("Bill Payment", "utilities", "4900")]
+    for name, cat, mcc in special:
+        names.append(name), cats.append(cat), mccs.append(mcc)
+    w = np.array(weight)
+    return names, cats, mccs, n_purchase, np.array(median), np.array(sigma), np.array(cnp), w / w.sum()
+
+
+M_NAME, M_CAT, M_MCC, N_PURCHASE_MERCHANTS, M_MEDIAN, M_SIGMA, M_CNP, M_P = _merchant_table()
+MERCHANT_CATEGORIES = sorted(set(M_CAT))
+_M_CAT_CODE = np.array([MERCHANT_CATEGORIES.index(c) for c in M_CAT])
+MCCS = sorted({m for m in M_MCC if m})
+_M_MCC_CODE = np.array([MCCS.index(m) if m else -1 for m in M_MCC])
+M_ATM, M_PAYROLL, M_CASH_DEP, M_INTERNAL, M_EXTERNAL, M_CARD_PAYMENT, M_BILL = range(N_PURCHASE_MERCHANTS, len(M_NAME))
+
+
+def _merchants_in(*categories: str) -> np.ndarray:
+    return np.array([i for i in range(N_PURCHASE_MERCHANTS) if M_CAT[i] in categories])
+
+
+def _haversine_km(lat1, lon1, lat2, lon2):
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi, dl = p2 - p1, np.radians(lon2 - lon1)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 6371.0 * 2 * np.arcsin(np.sqrt(a))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+class _TxnBuffer:
+    """Column-wise accumulator of transaction parts (normal traffic + each scenario), concatenated once."""
+
+    FIELDS = ("cust", "acct", "day", "secs", "type", "merchant", "cents", "channel", "status", "device", "ip",
+              "place", "country", "lat", "lon", "card_present", "scenario", "chargeback_leg")
+
+    def __init__(self) -> None:
+        self.parts: list[dict[str, np.ndarray]] = []
+
+    def add(self, **cols) -> None:
+        n = len(cols["cust"])
+        defaults = {"device": -1, "ip": 0, "place": -1, "country": -1, "lat": np.nan, "lon": np.nan,
+                    "card_present": -1, "scenario": -1, "chargeback_leg": False}
+        part = {}
+        for f in self.FIELDS:
+            v = cols.get(f, defaults.get(f))
+            if v is None:
+                raise KeyError(f"transaction part is missing {f}")
+            part[f] = np.broadcast_to(np.asarray(v), (n,)).copy() if np.ndim(v) == 0 else np.asarray(v)
+        self.parts.append(part)
+
+    def concat(self) -> dict[str, np.ndarray]:
+        return {f: np.concatenate([p[f] for p in self.parts]) for f in self.FIELDS}
+
+
+class SyntheticBank:
+    def __init__(self, config: BankConfig) -> None:
+        self.cfg = config
+        self.rng = np.random.default_rng(config.seed)
+        self.start_day = _epoch_day(config.start_date)  # epoch day of window day 0
+        self.D = config.days
+        self.N = config.customers
+
+    # ----------------------------------------------------------------------------------------- customers
+    def _customers(self) -> None:
+        rng, N, D = self.rng, self.N, self.D
+        self.home = rng.choice(_N_HOME, size=N, p=ref.HOME_CITY_WEIGHTS / ref.HOME_CITY_WEIGHTS.sum())
+        self.income = rng.choice(3, size=N, p=[0.3, 0.45, 0.25])
+        n_new = max(1, N // 20)  # ~5 % of customers onboard during the window
+        created = -rng.integers(30, 3650, size=N)
+        new_idx = rng.choice(N, size=n_new, replace=False)
+        created[new_idx] = rng.integers(1, D - 7, size=n_new)
+        self.created = created  # window day index (negative = before the window)
+        self.spend_scale = _INCOME_MULT[self.income] * rng.lognormal(0, 0.35, N)
+        self.activity = rng.lognormal(0, 0.5, N)
+        self.activity /= self.activity.mean()
+        # devices: each customer has a primary and a secondary device; ids DEV<9 digits>
+        self.device_type = rng.choice(3, size=(N, 2), p=[v[2] for v in ref.DEVICE_TYPES.values()])
+        self.home_ip = rng.integers(0x17000000, 0xDF000000, size=N, dtype=np.int64)
+        self.next_attacker_device = 2 * N + 1
+
+    def _customer_columns(self) -> tuple[dict, np.ndarray]:
+        rng, N = self.rng, self.N
+        first = rng.integers(0, len(ref.FIRST_NAMES), N)
+        last = rng.integers(0, len(ref.LAST_NAMES), N)
+        street_no = rng.integers(1, 9999, N)
+        street = rng.integers(0, len(ref.STREETS), N)
+        domain = rng.integers(0, len(ref.EMAIL_DOMAINS), N)
+        area = rng.integers(200, 999, N)
+        line = rng.integers(0, 10_000, N)
+        zip_tail = rng.integers(0, 100, N)
+        occupation = rng.integers(0, len(ref.OCCUPATIONS), N)
+        cc = {"USA": "+1", "Canada": "+1", "UK": "+44", "Mexico": "+52"}
+        cities = ref.HOME_CITIES
+        fn = [ref.FIRST_NAMES[i] for i in first]
+        ln = [ref.LAST_NAMES[i] for i in last]
+        email = [f"{a.lower()}.{b.lower()}{i + 1}@{ref.EMAIL_DOMAINS[d]}" for i, (a, b, d) in
+                 enumerate(zip(fn, ln, domain))]
+        phone = [f"{cc[cities[h][2]]}-{a}-{x:04d}" for h, a, x in zip(self.home, area, line)]
+        address = [f"{n} {ref.STREETS[s]}" for n, s in zip(street_no, street)]
+        zip_code = [f"{cities[h][6]}{z:02d}" if cities[h][2] in ("USA", "Mexico")
+                    else f"{cities[h][6].strip()} {z % 10}AB" for h, z in zip(self.home, zip_tail)]
+        missing_phone = rng.random(N) < 0.02
+        missing_occ = rng.random(N) < 0.01
+        kyc = rng.choice(4, size=N, p=[0.9, 0.06, 0.01, 0.03])
+        risk = rng.choice(3, size=N, p=[0.75, 0.2, 0.05])
+        age_days = rng.integers(18 * 365, 85 * 365, N)
+        created_epoch = self.start_day + self.created
+        kyc_verified = np.minimum(created_epoch + rng.integers(0, 30, N), self.start_day + self.D - 1)
+        kyc_verified = np.maximum(kyc_verified, np.minimum(created_epoch, self.start_day + self.D - 1))
+        ids = np.arange(1, N + 1)
+        columns = {
+            "customer_id": IdColumn("CUST", 7, ids),
+            "first_name": pa.array(fn),
+            "last_name": pa.array(ln),
+            "email": pa.array(email),
+            "phone": pa.array(phone, mask=missing_phone),
+            "address": pa.array(address),
+            "city": categorical(self.home, [c[0] for c in cities]),
+            "state": categorical(self.home, [c[1] for c in cities]),
+            "zip_code": pa.array(zip_code),
+            "country": categorical(self.home, [c[2] for c in cities]),
+            "income_level": categorical(self.income, INCOME_LEVELS),
+            "occupation": categorical(np.where(missing_occ, -1, occupation), ref.OCCUPATIONS),
+            "account_created_date": date_column(created_epoch),
+            "kyc_status": categorical(kyc, KYC_STATUSES),
+            "risk_level": categorical(risk, RISK_LEVELS),
+            "date_of_birth": date_column(created_epoch - age_days),
+            "kyc_verified_date": date_column(kyc_verified, mask=kyc != 0),
+        }
+        # The first extract carries every existing customer; later extracts carry the day's new customers.
+        ingest = np.maximum(created_epoch, self.start_day)
+        return columns, ingest
+
+    # ------------------------------------------------------------------------------------------ accounts
+    def _accounts(self) -> None:
+        rng, N, D = self.rng, self.N, self.D
+        has = np.stack([
+            np.ones(N, bool),
+            rng.random(N) < 0.55,
+            rng.random(N) < 0.60,
+            rng.random(N) < 0.10,
+            rng.random(N) < 0.15,
+        ], axis=1)
+        cust, atype = np.nonzero(has)  # sorted by customer, then product
+        A = len(cust)
+        self.acc_cust, self.acc_type = cust, atype
+        offset = np.where(atype == 0, 0, rng.integers(0, 1200, A))
+        self.acc_open = np.minimum(self.created[cust] + offset, D - 1)
+        self.acc_open = np.where(atype == 0, self.created[cust], self.acc_open)
+        self.checking_of = np.full(N, -1)
+        self.checking_of[cust[atype == 0]] = np.nonzero(atype == 0)[0]
+        self.card_of = np.full(N, -1)
+        self.card_of[cust[atype == 2]] = np.nonzero(atype == 2)[0]
+        inc = self.income[cust]
+        rate = np.select(
+            [atype == 0, atype == 1, atype == 2, atype == 3],
+            [rng.uniform(0.0001, 0.001, A), rng.uniform(0.035, 0.048, A), rng.uniform(0.18, 0.29, A),
+             rng.uniform(0.07, 0.16, A)],
+            rng.uniform(0.055, 0.075, A),
+        )
+        self.acc_rate = np.round(rate * 1e5).astype(np.int64)
+        limit = np.array([1500, 5000, 15000])[inc] * rng.choice([0.5, 1, 1.5, 2], A)
+        self.acc_limit_cents = np.where(atype == 2, np.round(limit) * 100, -1).astype(np.int64)
+        od = rng.choice([0, 250, 500, 1000], A, p=[0.4, 0.3, 0.2, 0.1]) * 100
+        self.acc_overdraft_cents = np.where(atype == 0, od, -1).astype(np.int64)
+        network = rng.choice(3, A, p=[0.55, 0.35, 0.10])
+        network = np.where((atype == 0) & (network == 2), 0, network)  # amex issues no debit cards
+        self.acc_network = np.where(atype <= 0, network, np.where(atype == 2, network, -1))
+        fee = np.select([atype == 0, atype == 2], [rng.choice([0, 495, 1200], A), rng.choice([0, 0, 791], A)], 0)
+        self.acc_fee = fee.astype(np.int64)
+        init = np.select(
+            [atype == 0, atype == 1, atype == 2, atype == 3],
+            [rng.lognormal(np.log(3500), 0.9, A), rng.lognormal(np.log(9000), 1.1, A),
+             rng.lognormal(np.log(1200), 0.8, A), rng.uniform(3000, 30000, A)],
+            rng.uniform(80_000, 650_000, A),
+        ) * np.where(atype <= 1, _INCOME_MULT[inc], 1.0)
+        self.acc_init_cents = np.round(init * 100).astype(np.int64)
+        self.acc_init_cents = np.where(atype == 2, np.minimum(self.acc_init_cents, self.acc_limit_cents),
+                                       self.acc_init_cents)
+        self.acc_last_before = self.start_day - rng.integers(1, 6, A)  # last activity before the window
+        self.acc_status = np.zeros((A, D), dtype=np.int8)  # 0 active, filled in by scenarios and churn
+        self.acc_close = np.full(A, 10**6)
+
+    # ------------------------------------------------------------------------- who is active, when
+    def _plan(self) -> None:
+        rng, N, D = self.rng, self.N, self.D
+        eligible = np.nonzero(self.created < 0)[0]
+        rng.shuffle(eligible)
+        take = 0
+        self.victims: dict[str, np.ndarray] = {}
+        for s in SCENARIOS:
+            k = max(MIN_VICTIMS, round(self.N * _VICTIMS_PER_1000[s] / 1000))
+            self.victims[s] = np.sort(eligible[take:take + k])
+            take += k
+        n_churn = max(MIN_VICTIMS, round(N * 0.08))
+        self.churners = np.sort(eligible[take:take + n_churn])
+        take += n_churn
+        n_trav = max(2, round(N * 0.04))
+        self.travellers = np.sort(eligible[take:take + n_trav])
+        self.churn_start = rng.integers(int(D * 0.25), int(D * 0.7), len(self.churners))
+        self.trip_start = rng.integers(2, D - 8, len(self.travellers))
+        self.trip_len = rng.integers(2, 7, len(self.travellers))
+        self.trip_place = np.where(rng.random(len(self.travellers)) < 0.5,
+                                   rng.integers(0, _N_HOME, len(self.travellers)),
+                                   rng.choice(_FOREIGN, len(self.travellers)))
+        # activity multiplier per customer-day
+        days = np.arange(D)
+        act = (days[None, :] >= self.created[:, None]).astype(np.float64)
+        decay = np.exp(-np.clip(days[None, :] - self.churn_start[:, None], 0, None) / 10.0)
+        act[self.churners] *= decay
+        close = self.churn_start + 30
+        for c, cl in zip(self.churners, close):  # per churner (≈8 % of customers), not per row
+            if cl < D:
+                act[c, cl:] = 0
+                acc = np.nonzero(self.acc_cust == c)[0]
+                self.acc_status[acc, cl:] = 3
+                self.acc_close[acc] = cl
+        dormant = self.victims["dormant_reactivation"]
+        self.reactivation = rng.integers(D // 3, D - 2, len(dormant))
+        act[dormant] = 0  # dormant until the takeover; the outflows are added by the scenario
+        for c, r in zip(dormant, self.reactivation):
+            acc = np.nonzero(self.acc_cust == c)[0]
+            self.acc_status[acc, :r] = 1
+            self.acc_last_before[acc] = self.start_day - rng.integers(200, 700)
+        self.dormant_boost = dormant  # they hold large balances (set in _dormant_scenario)
+        self.activity_matrix = act
+
+    # ----------------------------------------------------------------------------------- normal traffic
+    def _normal_transactions(self, buf: _TxnBuffer) -> None:
+        rng, N, D = self.rng, self.N, self.D
+        weekday = (self.start_day + np.arange(D) + 3) % 7  # 0 = Monday
+        week_factor = np.where(weekday >= 5, 1.15, 0.95)
+        lam = self.cfg.txn_per_day * self.activity[:, None] * week_factor[None, :] * self.activity_matrix
+        counts = rng.poisson(lam).ravel()
+        flat = np.repeat(np.arange(N * D, dtype=np.int64), counts)
+        cust = (flat // D).astype(np.int64)
+        day = (flat % D).astype(np.int64)
+        n = len(cust)
+        secs = rng.choice(24, n, p=_HOUR_P) * 3600 + rng.integers(0, 3600, n)
+        ttype = rng.choice(6, n, p=_TXN_TYPE_P)
+        merchant = rng.choice(N_PURCHASE_MERCHANTS, n, p=M_P)
+        cnp = rng.random(n) < M_CNP[merchant]
+        amount = M_MEDIAN[merchant] * self.spend_scale[cust] * rng.lognormal(0, 1, n) ** M_SIGMA[merchant]
+        channel = np.where(cnp, 1, 0)
+        # non-purchase types: counterparty, amount and channel
+        is_w, is_d, is_t, is_p, is_r = (ttype == k for k in range(1, 6))
+        payroll = rng.random(n) < 0.7
+        internal = rng.random(n) < 0.6
+        merchant = np.select(
+            [is_w, is_d & payroll, is_d, is_t & internal, is_t, is_p & (self.card_of[cust] >= 0), is_p],
+            [M_ATM, M_PAYROLL, M_CASH_DEP, M_INTERNAL, M_EXTERNAL, M_CARD_PAYMENT, M_BILL], merchant)
+        base = self.spend_scale[cust]
+        amount = np.select(
+            [is_w, is_d & payroll, is_d, is_t, is_p, is_r],
+            [np.ceil(rng.lognormal(np.log(120), 0.6, n) * base / 20) * 20,
+             rng.lognormal(np.log(1800), 0.3, n) * base,
+             rng.lognormal(np.log(400), 1.0, n) * base,
+             rng.lognormal(np.log(350), 1.1, n) * base,
+             rng.lognormal(np.log(400), 0.7, n) * base,
+             rng.lognormal(np.log(40), 0.8, n) * base],
+            amount)
+        remote = rng.random(n) < 0.5
+        channel = np.select(
+            [is_w, is_d & payroll, is_d, is_t | is_p],
+            [2, 4, np.where(remote, 2, 5), np.where(remote, 3, 4)], channel)
+        cents = np.maximum(np.round(amount * 100), 1).astype(np.int64)
+        status = rng.choice(5, n, p=_STATUS_P)
+        status = np.where(is_r | is_d, 0, status)
+        on_card = (ttype == 0) & (self.card_of[cust] >= 0) & (rng.random(n) < 0.65)
+        on_card |= is_r & (self.card_of[cust] >= 0)
+        acct = np.where(on_card, self.card_of[cust], self.checking_of[cust])
+        card_present = np.select([channel == 0, channel == 2, channel == 1], [1, 1, 0], -1)
+        # where the card or customer was: home, or the trip destination for travellers
+        place = self.home[cust].copy()
+        trav_pos = np.full(N, -1)
+        trav_pos[self.travellers] = np.arange(len(self.travellers))
+        t = trav_pos[cust]
+        in_trip = (t >= 0) & (day >= self.trip_start[t]) & (day < self.trip_start[t] + self.trip_len[t])
+        place = np.where(in_trip, self.trip_place[t], place)
+        # Legitimate trips start and end with a day where card-present spend begins mid-afternoon, so travel
+        # between home and destination is physically possible (no false impossible-travel pair).
+        edge = (t >= 0) & ((day == self.trip_start[t]) | (day == self.trip_start[t] + self.trip_len[t]))
+        secs = np.where(edge & (card_present == 1), 15 * 3600 + secs % (9 * 3600), secs)
+        located = np.isin(channel, (0, 2, 5))
+        foreign_online = (channel == 1) & (rng.random(n) < 0.07)
+        country = np.where(foreign_online, _PLACE_COUNTRY_CODE[rng.choice(_FOREIGN, n)],
+                           _PLACE_COUNTRY_CODE[place])
+        lat = np.where(located, PLACE_LAT[place] + rng.normal(0, 0.04, n), np.nan)
+        lon = np.where(located, PLACE_LON[place] + rng.normal(0, 0.04, n), np.nan)
+        device = np.where(located, -1, 2 * cust + 1 + (rng.random(n) < 0.2))
+        ip = np.where(located, 0, self.home_ip[cust])
+        buf.add(cust=cust, acct=acct, day=day, secs=secs, type=ttype, merchant=merchant, cents=cents,
+                channel=channel, status=status, device=device, ip=ip, place=np.where(located, place, -1),
+                country=country, lat=lat, lon=lon, card_present=card_present)
+
+    # ------------------------------------------------------------------------------------------ scenarios
+    def _attacker_devices(self, k: int) -> np.ndarray:
+        ids = np.arange(self.next_attacker_device, self.next_attacker_device + k)
+        self.next_attacker_device += k
+        return ids
+
+    def _scenarios(self, buf: _TxnBuffer, logins: list[dict]) -> None:
+        rng, D = self.rng, self.D
+        card_or_checking = lambda c: np.where(self.card_of[c] >= 0, self.card_of[c], self.checking_of[c])  # noqa: E731
+
+        # card_testing
+        sid = SCENARIOS.index("card_testing")
+        v = self.victims["card_testing"]
+        k = rng.integers(8, 26, len(v))
+        day0 = rng.integers(3, D - 1, len(v))
+        t0 = rng.integers(0, DAY - 3 * 3600, len(v))
+        dev = self._attacker_devices(len(v))
+        ip = rng.integers(0x17000000, 0xDF000000, len(v))
+        merch = rng.choice(_merchants_in("digital_goods"), len(v))
+        where = rng.choice(_FOREIGN, len(v))
+        vi = np.repeat(np.arange(len(v)), k)
+        offs = rng.integers(0, 15 * 60, len(vi))
+        n = len(vi)
+        buf.add(cust=v[vi], acct=card_or_checking(v[vi]), day=day0[vi], secs=t0[vi] + offs, type=0,
+                merchant=merch[vi], cents=rng.integers(50, 300, n), channel=1,
+                status=np.where(rng.random(n) < 0.55, 2, 0), device=dev[vi], ip=ip[vi],
+                country=_PLACE_COUNTRY_CODE[where[vi]], card_present=0, scenario=sid, chargeback_leg=True)
+        m = rng.integers(1, 3, len(v))
+        vj = np.repeat(np.arange(len(v)), m)
+        nj = len(vj)
+        buf.add(cust=v[vj], acct=card_or_checking(v[vj]), day=day0[vj],
+                secs=t0[vj] + 15 * 60 + rng.integers(5 * 60, 40 * 60, nj), type=0,
+                merchant=rng.choice(_merchants_in("electronics", "jewelry"), nj),
+                cents=rng.integers(25_000, 150_000, nj), channel=1, status=0, device=dev[vj], ip=ip[vj],
+                country=_PLACE_COUNTRY_CODE[where[vj]], card_present=0, scenario=sid, chargeback_leg=True)
+
+        # account_takeover: failed-login burst from a new device abroad, success, then transfers out
+        sid = SCENARIOS.index("account_takeover")
+        v = self.victims["account_takeover"]
+        day0 = rng.integers(3, D - 1, len(v))
+        t0 = rng.integers(0, DAY - 3 * 3600, len(v))
+        dev = self._attacker_devices(len(v))
+        ip = rng.integers(0x17000000, 0xDF000000, len(v))
+        where = rng.choice(_FOREIGN, len(v))
+        fails = rng.integers(4, 11, len(v))
+        vi = np.repeat(np.arange(len(v)), fails)
+        step = rng.integers(20, 90, len(vi))
+        within = np.concatenate([np.cumsum(step[vi == i]) for i in range(len(v))])  # small: per victim
+        last_fail = np.array([within[vi == i].max() for i in range(len(v))])
+        success_at = t0 + last_fail + rng.integers(30, 120, len(v))
+        for idx, secs_, status, reason in (
+            (vi, t0[vi] + within, 1, rng.choice([0, 1], len(vi))),
+            (np.arange(len(v)), success_at, 0, np.full(len(v), -1)),
+        ):
+            logins.append(dict(cust=v[idx], day=day0[idx], secs=secs_, status=np.full(len(idx), status),
+                               reason=reason, device=dev[idx], device_type=np.ones(len(idx), int),
+                               ip=ip[idx], place=where[idx], scenario=np.full(len(idx), sid)))
+        m = rng.integers(1, 3, len(v))
+        vj = np.repeat(np.arange(len(v)), m)
+        nj = len(vj)
+        buf.add(cust=v[vj], acct=self.checking_of[v[vj]], day=day0[vj],
+                secs=success_at[vj] + rng.integers(10 * 60, 55 * 60, nj), type=3, merchant=M_EXTERNAL,
+                cents=(rng.uniform(3000, 15000, nj) * self.spend_scale[v[vj]] * 100).astype(np.int64),
+                channel=4, status=0, device=dev[vj], ip=ip[vj], country=_PLACE_COUNTRY_CODE[where[vj]],
+                scenario=sid, chargeback_leg=True)
+        for c, d in zip(v, day0):
+            self.acc_status[self.acc_cust == c, d + 1:] = 2  # frozen after the fraud team steps in
+
+        # impossible_travel: a card-present purchase at home, then one >= 5,000 km away within 3 hours
+        sid = SCENARIOS.index("impossible_travel")
+        v = self.victims["impossible_travel"]
+        day0 = rng.integers(3, D - 1, len(v))
+        t0 = rng.integers(8 * 3600, 18 * 3600, len(v))
+        home = self.home[v]
+        far_ok = _haversine_km(PLACE_LAT[home][:, None], PLACE_LON[home][:, None],
+                               PLACE_LAT[_FOREIGN][None, :], PLACE_LON[_FOREIGN][None, :]) >= 5000
+        pick = np.argmax(far_ok * rng.random(far_ok.shape), axis=1)
+        far = _FOREIGN[pick]
+        gap = rng.integers(30 * 60, 3 * 3600, len(v))
+        both = np.concatenate([home, far])
+        vv = np.concatenate([v, v])
+        buf.add(cust=vv, acct=card_or_checking(vv), day=np.concatenate([day0, day0]),
+                secs=np.concatenate([t0, t0 + gap]), type=0,
+                merchant=np.concatenate([rng.choice(_merchants_in("retail", "food", "grocery"), len(v)),
+                                         rng.choice(_merchants_in("electronics", "jewelry", "retail"), len(v))]),
+                cents=np.concatenate([rng.integers(3_000, 30_000, len(v)), rng.integers(10_000, 150_000, len(v))]),
+                channel=0, status=0, place=both, country=_PLACE_COUNTRY_CODE[both],
+                lat=PLACE_LAT[both] + rng.normal(0, 0.03, 2 * len(v)),
+                lon=PLACE_LON[both] + rng.normal(0, 0.03, 2 * len(v)), card_present=1, scenario=sid,
+                chargeback_leg=np.concatenate([np.zeros(len(v), bool), np.ones(len(v), bool)]))
+
+        # structuring: 3-6 cash deposits of 9,000-9,950 over 2-5 consecutive days
+        sid = SCENARIOS.index("structuring")
+        v = self.victims["structuring"]
+        k = rng.integers(3, 7, len(v))
+        span = rng.integers(2, 6, len(v))
+        first = rng.integers(1, D - 6, len(v))
+        vi = np.repeat(np.arange(len(v)), k)
+        n = len(vi)
+        atm = rng.random(n) < 0.4
+        place = self.home[v[vi]]
+        buf.add(cust=v[vi], acct=self.checking_of[v[vi]], day=first[vi] + rng.integers(0, span[vi]),
+                secs=rng.integers(9 * 3600, 17 * 3600, n), type=2, merchant=M_CASH_DEP,
+                cents=rng.integers(900_000, 995_001, n), channel=np.where(atm, 2, 5), status=0, place=place,
+                country=_PLACE_COUNTRY_CODE[place], lat=PLACE_LAT[place] + rng.normal(0, 0.04, n),
+                lon=PLACE_LON[place] + rng.normal(0, 0.04, n), card_present=np.where(atm, 1, -1), scenario=sid)
+
+        # velocity_burst: 10-20 completed purchases of ordinary size within one hour
+        sid = SCENARIOS.index("velocity_burst")
+        v = self.victims["velocity_burst"]
+        k = rng.integers(10, 21, len(v))
+        day0 = rng.integers(3, D - 1, len(v))
+        t0 = rng.integers(0, DAY - 2 * 3600, len(v))
+        dev = self._attacker_devices(len(v))
+        vi = np.repeat(np.arange(len(v)), k)
+        n = len(vi)
+        online = rng.random(n) < 0.7
+        place = self.home[v[vi]]
+        buf.add(cust=v[vi], acct=card_or_checking(v[vi]), day=day0[vi], secs=t0[vi] + rng.integers(0, 3600, n),
+                type=0, merchant=rng.choice(_merchants_in("electronics", "jewelry", "retail", "digital_goods"), n),
+                cents=np.round(rng.lognormal(np.log(180), 0.6, n).clip(40, 800) * 100).astype(np.int64),
+                channel=np.where(online, 1, 0), status=np.where(rng.random(n) < 0.9, 0, 2),
+                device=np.where(online, dev[vi], -1), ip=np.where(online, self.home_ip[v[vi]] ^ 0x5A5A, 0),
+                place=np.where(online, -1, place), country=_PLACE_COUNTRY_CODE[place],
+                lat=np.where(online, np.nan, PLACE_LAT[place] + rng.normal(0, 0.04, n)),
+                lon=np.where(online, np.nan, PLACE_LON[place] + rng.normal(0, 0.04, n)),
+                card_present=np.where(online, 0, 1), scenario=sid, chargeback_leg=True)
+
+        # dormant_reactivation: dormant >= 180 days, then a login from a new device and 70-95 % drained
+        sid = SCENARIOS.index("dormant_reactivation")
+        v = self.victims["dormant_reactivation"]
+        acc = self.checking_of[v]
+        self.acc_init_cents[acc] = (rng.uniform(20_000, 120_000, len(v)) * 100).astype(np.int64)
+        dev = self._attacker_devices(len(v))
+        t0 = rng.integers(6 * 3600, 20 * 3600, len(v))
+        logins.append(dict(cust=v, day=self.reactivation, secs=t0, status=np.zeros(len(v), int),
+                           reason=np.full(len(v), -1), device=dev, device_type=np.ones(len(v), int),
+                           ip=rng.integers(0x17000000, 0xDF000000, len(v)), place=self.home[v],
+                           scenario=np.full(len(v), -1)))
+        m = rng.integers(1, 3, len(v))
+        share = rng.uniform(0.70, 0.95, len(v))
+        vi = np.repeat(np.arange(len(v)), m)
+        n = len(vi)
+        cents = (self.acc_init_cents[acc][vi] * share[vi] / m[vi]).astype(np.int64)
+        buf.add(cust=v[vi], acct=acc[vi], day=self.reactivation[vi], secs=t0[vi] + rng.integers(5 * 60, 2 * 3600, n),
+                type=3, merchant=M_EXTERNAL, cents=cents, channel=4, status=0, device=dev[vi],
+                ip=self.home_ip[v[vi]] ^ 0x3C3C, country=_PLACE_COUNTRY_CODE[self.home[v[vi]]], scenario=sid,
+                chargeback_leg=True)
+
+        # high_risk_geography: transfers or card-not-present spend with a counterparty in a high-risk country
+        sid = SCENARIOS.index("high_risk_geography")
+        v = self.victims["high_risk_geography"]
+        k = rng.integers(1, 5, len(v))
+        day0 = rng.integers(1, D - 4, len(v))
+        vi = np.repeat(np.arange(len(v)), k)
+        n = len(vi)
+        wire = rng.random(n) < 0.5
+        where = rng.choice(_HIGH_RISK, n)
+        buf.add(cust=v[vi], acct=np.where(wire, self.checking_of[v[vi]], card_or_checking(v[vi])),
+                day=day0[vi] + rng.integers(0, 4, n), secs=rng.choice(24, n, p=_HOUR_P) * 3600 + rng.integers(0, 3600, n),
+                type=np.where(wire, 3, 0),
+                merchant=np.where(wire, M_EXTERNAL, rng.choice(_merchants_in("crypto", "gambling", "jewelry"), n)),
+                cents=np.where(wire, rng.integers(80_000, 900_000, n), rng.integers(20_000, 300_000, n)),
+                channel=np.where(wire, 4, 1), status=0, device=2 * v[vi] + 1, ip=self.home_ip[v[vi]],
+                country=_PLACE_COUNTRY_CODE[where], card_present=np.where(wire, -1, 0), scenario=sid)
+
+    # ---------------------------------------------------------------------------------------------- logins
+    def _normal_logins(self) -> dict:
+        rng, N, D = self.rng, self.N, self.D
+        lam = self.cfg.logins_per_day * self.activity[:, None] * self.activity_matrix
+        counts = rng.poisson(lam).ravel()
+        flat = np.repeat(np.arange(N * D, dtype=np.int64), counts)
+        cust, day = flat // D, flat % D
+        n = len(cust)
+        k = (rng.random(n) < 0.2).astype(np.int64)
+        failed = rng.random(n) < 0.04
+        place = self.home[cust].copy()
+        trav_pos = np.full(N, -1)
+        trav_pos[self.travellers] = np.arange(len(self.travellers))
+        t = trav_pos[cust]
+        in_trip = (t >= 0) & (day >= self.trip_start[t]) & (day < self.trip_start[t] + self.trip_len[t])
+        place = np.where(in_trip, self.trip_place[t], place)
+        ip = np.where(in_trip, self.home_ip[cust] ^ 0x00FF00, self.home_ip[cust])
+        return dict(cust=cust, day=day, secs=rng.choice(24, n, p=_HOUR_P) * 3600 + rng.integers(0, 3600, n),
+                    status=failed.astype(int),
+                    reason=np.where(failed, rng.choice(5, n, p=[0.55, 0.25, 0.05, 0.1, 0.05]), -1),
+                    device=2 * cust + 1 + k, device_type=self.device_type[cust, k], ip=ip, place=place,
+                    scenario=np.full(n, -1))
+
+    # --------------------------------------------------------------------------------------------- build
+    def generate(self, out: Path) -> GenerationResult:
+        out = Path(out)
+        landing, truth = out / "landing", out / "ground_truth"
+        truth.mkdir(parents=True, exist_ok=True)
+        self._customers()
+        self._accounts()
+        self._plan()
+        result = GenerationResult(landing=landing, ground_truth=truth)
+
+        columns, ingest = self._customer_columns()
+        order = np.argsort(ingest, kind="stable")
+        columns = {k: (IdColumn(c.prefix, c.width, c.numbers[order]) if isinstance(c, IdColumn) else c.take(order))
+                   for k, c in columns.items()}
+        result.rows["customers"] = sum(write_landing(landing, "customers", columns, ingest[order]).values())
+
+        buf = _TxnBuffer()
+        self._normal_transactions(buf)
+        scenario_logins: list[dict] = []
+        self._scenarios(buf, scenario_logins)
+        txn = buf.concat()
+        result.rows["transactions"], txn_labels = self._write_transactions(landing, txn)
+
+        lg = [self._normal_logins()] + scenario_logins
+        logins = {k: np.concatenate([p[k] for p in lg]) for k in lg[0]}
+        result.rows["login_activity"], login_labels = self._write_logins(landing, logins)
+
+        result.rows["accounts"] = self._write_accounts(landing, txn)
+        result.rows["credit_scores"] = self._write_credit_scores(landing)
+
+        with open(truth / "fraud_labels.csv", "w", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["entity_type", "entity_id", "customer_id", "scenario"])
+            for entity, (ids, custs, scen) in (("transaction", txn_labels), ("login", login_labels)):
+                for i, c, s in zip(ids, custs, scen):
+                    w.writerow([entity, i, f"CUST{c + 1:07d}", SCENARIOS[s]])
+                    key = f"{entity}:{SCENARIOS[s]}"
+                    result.labels[key] = result.labels.get(key, 0) + 1
+        with open(truth / "churn_labels.csv", "w", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["customer_id", "churn_start_date"])
+            for c, s in zip(self.churners, self.churn_start):
+                w.writerow([f"CUST{c + 1:07d}", (self.cfg.start_date + timedelta(days=int(s))).isoformat()])
+        return result
+
+    def _write_transactions(self, landing: Path, t: dict) -> tuple[int, tuple]:
+        rng = self.rng
+        ts = (self.start_day + t["day"]) * DAY + t["secs"]
+        order = np.argsort(ts, kind="stable")
+        t = {k: v[order] for k, v in t.items()}
+        ts = ts[order]
+        n = len(ts)
+        ids = np.arange(1, n + 1, dtype=np.int64)
+        confirmed = t["chargeback_leg"] & np.isin(t["scenario"], [SCENARIOS.index(s) for s in _CHARGEBACK_SCENARIOS])
+        confirmed &= rng.random(n) < CONFIRMED_FRAUD_SHARE
+        lat_ok = ~np.isnan(t["lat"])
+        merchant = t["merchant"]
+        currency = np.array([CURRENCIES.index(_HOME_CURRENCY[h]) for h in range(_N_HOME)])[self.home[t["cust"]]]
+        columns = {
+            "transaction_id": IdColumn("TXN", 10, ids),
+            "customer_id": IdColumn("CUST", 7, t["cust"] + 1),
+            "account_id": IdColumn("ACC", 8, t["acct"] + 1),
+            "transaction_type": categorical(t["type"], TXN_TYPES),
+            "amount": decimal_column(t["cents"], 2),
+            "currency": categorical(currency, CURRENCIES),
+            "merchant_name": categorical(merchant, M_NAME),
+            "merchant_category": categorical(_M_CAT_CODE[merchant], MERCHANT_CATEGORIES),
+            "transaction_date": timestamp_column(ts),
+            "device_id": _device_ids(t["device"]),
+            "ip_address": _ips(t["ip"]),
+            "status": categorical(t["status"], STATUSES),
+            "is_fraudulent": pa.array(confirmed),
+            "channel": categorical(t["channel"], CHANNELS),
+            "mcc": categorical(_M_MCC_CODE[merchant], MCCS),
+            "merchant_country": categorical(t["country"], COUNTRIES),
+            "merchant_city": categorical(t["place"], PLACE_CITY),
+            "latitude": pa.array(np.round(t["lat"], 5), mask=~lat_ok),
+            "longitude": pa.array(np.round(t["lon"], 5), mask=~lat_ok),
+            "card_present": pa.array(t["card_present"] == 1, mask=t["card_present"] < 0),
+        }
+        rows = sum(write_landing(landing, "transactions", columns, ts // DAY).values())
+        lab = t["scenario"] >= 0
+        labels = (np.char.add("TXN", np.char.zfill(ids[lab].astype(str), 10)), t["cust"][lab], t["scenario"][lab])
+        self._txn_sorted = t
+        return rows, labels
+
+    def _write_logins(self, landing: Path, g: dict) -> tuple[int, tuple]:
+        rng = self.rng
+        ts = (self.start_day + g["day"]) * DAY + g["secs"]
+        order = np.argsort(ts, kind="stable")
+        g = {k: v[order] for k, v in g.items()}
+        ts = ts[order]
+        n = len(ts)
+        ids = np.arange(1, n + 1, dtype=np.int64)
+        dtype = g["device_type"]
+        browsers = sorted({b for v in ref.DEVICE_TYPES.values() for b in v[0]})
+        oses = sorted({o for v in ref.DEVICE_TYPES.values() for o in v[1]})
+        # browser/OS are a stable property of the device id
+        h = (g["device"] * 2654435761) % 2**32
+        b_choice = np.array([[browsers.index(b) for b in (list(v[0]) * 4)[:4]] for v in ref.DEVICE_TYPES.values()])
+        o_choice = np.array([[oses.index(o) for o in (list(v[1]) * 4)[:4]] for v in ref.DEVICE_TYPES.values()])
+        place = g["place"]
+        lat = np.round(PLACE_LAT[place] + rng.normal(0, 0.05, n), 5)
+        lon = np.round(PLACE_LON[place] + rng.normal(0, 0.05, n), 5)
+        columns = {
+            "login_id": IdColumn("LOG", 10, ids),
+            "customer_id": IdColumn("CUST", 7, g["cust"] + 1),
+            "login_timestamp": timestamp_column(ts),
+            "ip_address": _ips(g["ip"]),
+            "device_id": _device_ids(g["device"]),
+            "device_type": categorical(dtype, DEVICE_TYPES),
+            "browser": categorical(b_choice[dtype, h % 4], browsers),
+            "os": categorical(o_choice[dtype, (h // 4) % 4], oses),
+            "login_status": categorical(g["status"], LOGIN_STATUSES),
+            "failure_reason": categorical(g["reason"], FAILURE_REASONS),
+            "location_country": categorical(_PLACE_COUNTRY_CODE[place], COUNTRIES),
+            "location_city": categorical(place, PLACE_CITY),
+            "latitude": pa.array(lat),
+            "longitude": pa.array(lon),
+            "channel": categorical(np.where(dtype == 0, 1, 0), LOGIN_CHANNELS),
+        }
+        rows = sum(write_landing(landing, "login_activity", columns, ts // DAY).values())
+        lab = g["scenario"] >= 0
+        labels = (np.char.add("LOG", np.char.zfill(ids[lab].astype(str), 10)), g["cust"][lab], g["scenario"][lab])
+        return rows, labels
+
+    def _write_accounts(self, landing: Path, t: dict) -> int:
+        A, D = len(self.acc_cust), self.D
+        t = self._txn_sorted
+        done = t["status"] == 0
+        sign_deposit = np.select([np.isin(t["type"], (2, 5))], [1], -1)  # deposits/refunds in, others out
+        is_card = self.acc_type[t["acct"]] == 2
+        signed = np.where(is_card, -sign_deposit, sign_deposit) * t["cents"] * done
+        flows = np.bincount(t["acct"] * D + t["day"], weights=signed, minlength=A * D).reshape(A, D)
+        # a card payment also reduces what is owed on the customer's card
+        pay = done & (t["merchant"] == M_CARD_PAYMENT)
+        card = self.card_of[t["cust"][pay]]
+        flows += np.bincount(card * D + t["day"][pay], weights=-t["cents"][pay].astype(float),
+                             minlength=A * D).reshape(A, D)
+        bal = self.acc_init_cents[:, None] + np.cumsum(flows, axis=1)
+        atype = self.acc_type[:, None]
+        amort = np.where(atype >= 3, self.acc_init_cents[:, None] / 3600.0 * np.arange(1, D + 1)[None, :], 0)
+        bal = np.where(atype == 0, np.maximum(bal, -self.acc_overdraft_cents[:, None]), bal)
+        bal = np.where(atype == 2, np.clip(bal, 0, self.acc_limit_cents[:, None] * 1.2), bal)
+        bal = np.where(atype == 1, np.maximum(bal, 0), bal) - amort
+        bal = np.where(self.acc_status == 3, 0, bal)
+        active = np.zeros((A, D), dtype=np.int64)
+        touched = t["acct"] * D + t["day"]
+        active.ravel()[touched] = self.start_day + t["day"]
+        last = np.maximum.accumulate(np.maximum(active, self.acc_last_before[:, None]), axis=1)
+        # rows: one per account per day from its opening day, day-major so files are contiguous
+        day_idx, acc_idx = np.nonzero((np.arange(D)[:, None] >= self.acc_open[None, :]))
+        n = len(acc_idx)
+        status = self.acc_status[acc_idx, day_idx]
+        close = self.acc_close[acc_idx]
+        loan = self.acc_type[acc_idx] >= 3
+        columns = {
+            "account_id": IdColumn("ACC", 8, acc_idx + 1),
+            "customer_id": IdColumn("CUST", 7, self.acc_cust[acc_idx] + 1),
+            "as_of_date": date_column(self.start_day + day_idx),
+            "account_type": categorical(self.acc_type[acc_idx], ACCOUNT_TYPES),
+            "product_name": categorical(self.acc_type[acc_idx] * 3 + self.income[self.acc_cust[acc_idx]], _PRODUCTS),
+            "account_status": categorical(status, ACCOUNT_STATUSES),
+            "open_date": date_column(self.start_day + np.minimum(self.acc_open[acc_idx], day_idx)),
+            "close_date": date_column(self.start_day + close, mask=status != 3),
+            "currency": categorical(
+                np.array([CURRENCIES.index(c) for c in _HOME_CURRENCY])[self.home[self.acc_cust[acc_idx]]], CURRENCIES),
+            "balance": decimal_column(np.round(bal[acc_idx, day_idx]).astype(np.int64), 2),
+            "interest_rate": decimal_column(self.acc_rate[acc_idx], 5, precision=7),
+            "credit_limit": decimal_column(self.acc_limit_cents[acc_idx], 2, mask=self.acc_limit_cents[acc_idx] < 0),
+            "overdraft_limit": decimal_column(self.acc_overdraft_cents[acc_idx], 2,
+                                              mask=self.acc_overdraft_cents[acc_idx] < 0),
+            "card_network": categorical(self.acc_network[acc_idx], CARD_NETWORKS),
+            "monthly_fee": decimal_column(self.acc_fee[acc_idx], 2, precision=10),
+            "last_activity_date": date_column(np.minimum(last[acc_idx, day_idx], self.start_day + day_idx), mask=loan),
+        }
+        return sum(write_landing(landing, "accounts", columns, self.start_day + day_idx).values())
+
+    def _write_credit_scores(self, landing: Path) -> int:
+        rng, N = self.rng, self.N
+        start, end = self.cfg.start_date, self.cfg.end_date
+        pulls = [start] if start.day != 1 else []
+        d = date(start.year + (start.month == 12), start.month % 12 + 1, 1) if start.day != 1 else start
+        while d <= end:
+            pulls.append(d)
+            d = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+        P = len(pulls)
+        pull_day = np.array([(p - start).days for p in pulls])
+        base = rng.normal(700, 65, N)
+        drift = rng.normal(0, 12, (N, P))
+        drift[self.churners] -= 6  # churners' credit tends to deteriorate
+        score = np.clip(np.round(base[:, None] + np.cumsum(drift, axis=1)), 300, 850).astype(np.int64)
+        change = np.diff(score, axis=1, prepend=(score[:, :1] - np.round(rng.normal(0, 15, (N, 1)))).astype(np.int64))
+        exists = pull_day[None, :] >= self.created[:, None]
+        cust, p = np.nonzero(exists.T)[1], np.nonzero(exists.T)[0]  # pull-major order
+        s = score[cust, p]
+        n = len(s)
+        util = np.clip(1.0 - (s - 300) / 600 + rng.normal(0, 0.1, n), 0, 1.2)
+        columns = {
+            "score_id": IdColumn("SCR", 9, np.arange(1, n + 1)),
+            "customer_id": IdColumn("CUST", 7, cust + 1),
+            "score_date": date_column(self.start_day + pull_day[p]),
+            "credit_score": pa.array(s),
+            "score_change": pa.array(change[cust, p]),
+            "payment_history": categorical(np.select([s >= 760, s >= 700, s >= 640], [0, 1, 2], 3), PAYMENT_HISTORY),
+            "credit_utilization": decimal_column(np.round(util * 1e4).astype(np.int64), 4, precision=5),
+            "credit_age": decimal_column(np.round(np.clip(rng.normal(8, 5, n), 0.3, 60) * 100).astype(np.int64), 2,
+                                         precision=5),
+            "recent_inquiries": pa.array(rng.poisson(1.0 + (s < 640))),
+            "debt_to_income": decimal_column(np.round(np.clip(rng.normal(0.3, 0.12, n), 0.02, 1.5) * 1e4)
+                                             .astype(np.int64), 4, precision=5),
+            "risk_factors": categorical(np.select([s >= 700, s >= 620], [0, 1], 2), RISK_LEVELS),
+            "bureau": categorical(rng.integers(0, 3, n), BUREAUS),
+        }
+        return sum(write_landing(landing, "credit_scores", columns, self.start_day + pull_day[p]).values())
+
+
+_PRODUCTS = [f"{tier} {name}" for name in ("Checking", "Savings", "Credit Card", "Personal Loan", "Mortgage")
+             for tier in ("Essential", "Everyday", "Premier")]
+
+
+def _device_ids(device: np.ndarray) -> pa.Array:
+    digits = pc.utf8_lpad(pa.array(device).cast(pa.string()), width=9, padding="0")
+    ids = pc.binary_join_element_wise("DEV", digits, "")
+    return pc.if_else(pa.array(device < 0), pa.scalar(None, pa.string()), ids)
+
+
+def _ips(ip: np.ndarray) -> pa.Array:
+    ip = np.asarray(ip, dtype=np.int64)
+    octets = [pa.array((ip >> shift) & 0xFF).cast(pa.string()) for shift in (24, 16, 8, 0)]
+    text = pc.binary_join_element_wise(*octets, ".")
+    return pc.if_else(pa.array(ip == 0), pa.scalar(None, pa.string()), text)
+
+
+def generate(config: BankConfig, out: Path) -> GenerationResult:
+    """Write `<out>/landing/<table>/ingest_date=.../*.csv` and `<out>/ground_truth/*.csv` for `config`."""
+    return SyntheticBank(config).generate(Path(out))
