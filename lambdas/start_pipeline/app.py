@@ -73,10 +73,10 @@ def _start(cfg: Settings, name: str, payload: dict[str, Any]) -> dict[str, Any]:
     except ClientError as err:
         if err.response["Error"]["Code"] != "ExecutionAlreadyExists":
             raise
-        logger.info("execution already started by a concurrent request", extra={"name": name})
+        logger.info("execution already started by a concurrent request", extra={"execution_name": name})
         return {"started": False, "execution_name": name, "reason": "already exists"}
     metrics.add_metric(name="PipelineExecutionsStarted", unit=MetricUnit.Count, value=1)
-    logger.info("started pipeline", extra={"name": name, "input": payload})
+    logger.info("started pipeline", extra={"execution_name": name, "execution_input": payload})
     return {"started": True, "execution_name": name, "execution_arn": response["executionArn"]}
 
 
@@ -125,7 +125,11 @@ def handle_glue_success(cfg: Settings, detail: dict[str, Any]) -> dict[str, Any]
     latest = max(backfill_runs.values(), key=lambda r: (r.get("CompletedOn") or datetime.min, r["Id"]))
     # Execution names: max 80 characters of [A-Za-z0-9-_].
     name = f"backfill-{ingest_date}-{re.sub(r'[^A-Za-z0-9_-]', '', latest['Id'])[-40:]}"
+    if any(e["name"] == name for e in _executions(cfg, name)):
+        # EventBridge delivers at least once, and every event of one backfill names the same execution.
+        return {"started": False, "execution_name": name, "reason": "this backfill's dbt run already started"}
     payload = {"ingest_date": ingest_date, "skip_ingest": True, "trigger": "backfill"}
+    # Two events racing past the check above send the same name and input: Step Functions starts one execution.
     return _start(cfg, name, payload)
 
 

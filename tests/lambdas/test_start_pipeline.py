@@ -1,0 +1,138 @@
+"""start_pipeline: execution names derived from the batch; backfills get exactly one dbt-only run."""
+
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.moto_api import state_manager
+
+from tests.lambdas.conftest import ACCOUNT, REGION, load_event, reset_settings
+
+JOBS = ["ingest-customers", "ingest-accounts", "ingest-transactions"]
+
+
+@pytest.fixture
+def app(lambda_env):
+    from start_pipeline import app as module
+
+    with mock_aws():
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        arn = sfn.create_state_machine(
+            name="pipeline",
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn",
+        )["stateMachineArn"]
+        glue = boto3.client("glue", region_name=REGION)
+        for job in JOBS:
+            glue.create_job(Name=job, Role="glue-role", Command={"Name": "glueetl", "ScriptLocation": "s3://b/job.py"})
+        lambda_env.setenv("STATE_MACHINE_ARN", arn)
+        lambda_env.setenv("INGEST_JOB_NAMES", json.dumps(JOBS))
+        reset_settings(module)
+        # Glue runs stay STARTING until a test finishes them (see finish()).
+        state_manager.set_transition("glue::job_run", {"progression": "manual", "times": 10**9})
+        yield module
+        state_manager.unset_transition("glue::job_run")
+    reset_settings(module)
+
+
+def executions():
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
+    return sfn.list_executions(stateMachineArn=arn)["executions"]
+
+
+def execution_input(name):
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = next(e["executionArn"] for e in executions() if e["name"] == name)
+    return json.loads(sfn.describe_execution(executionArn=arn)["input"])
+
+
+def start_glue_run(job, ingest_date, pipeline=False):
+    args = {"--ingest_date": ingest_date}
+    if pipeline:
+        args["--pipeline_execution_id"] = "batch-2026-11-24-run01"
+    return boto3.client("glue", region_name=REGION).start_job_run(JobName=job, Arguments=args)["JobRunId"]
+
+
+def finish(job, run_id, state="SUCCEEDED"):
+    from moto.glue.models import glue_backends
+
+    for run in glue_backends[ACCOUNT][REGION].jobs[job].job_runs:
+        if run.job_run_id == run_id:
+            run.status = state
+
+
+def glue_event(job, run_id, state="SUCCEEDED"):
+    event = load_event("glue_job_state_succeeded.json")
+    event["detail"].update(jobName=job, jobRunId=run_id, state=state)
+    return event
+
+
+def test_schedule_starts_the_batch_named_after_its_date(app, lambda_context):
+    result = app.handler(load_event("scheduler_start_pipeline.json"), lambda_context)
+    assert result["started"] and result["execution_name"] == "batch-2026-11-25-run01"
+    assert execution_input("batch-2026-11-25-run01") == {
+        "ingest_date": "2026-11-25", "skip_ingest": False, "trigger": "schedule"
+    }
+
+
+def test_a_running_batch_cannot_start_again_but_a_finished_one_can(app, lambda_context):
+    app.handler({"ingest_date": "2026-11-24"}, lambda_context)
+    with pytest.raises(app.BatchAlreadyRunning, match="batch-2026-11-24-run01"):
+        app.handler({"ingest_date": "2026-11-24"}, lambda_context)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    sfn.stop_execution(executionArn=executions()[0]["executionArn"])
+    assert app.handler({"ingest_date": "2026-11-24"}, lambda_context)["execution_name"] == "batch-2026-11-24-run02"
+    # another batch is independent
+    assert app.handler({"ingest_date": "2026-11-23"}, lambda_context)["execution_name"] == "batch-2026-11-23-run01"
+
+
+def test_bad_dates_and_unknown_events_say_what_to_send(app, lambda_context):
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        app.handler({"ingest_date": "24/11/2026"}, lambda_context)
+    with pytest.raises(ValueError, match="ingest_date"):
+        app.handler({"hello": "world"}, lambda_context)
+    assert executions() == []
+
+
+def test_glue_runs_started_by_the_pipeline_do_not_trigger_a_build(app, lambda_context):
+    run = start_glue_run(JOBS[0], "2026-11-24", pipeline=True)
+    finish(JOBS[0], run)
+    result = app.handler(glue_event(JOBS[0], run), lambda_context)
+    assert not result["started"] and "pipeline" in result["reason"]
+    assert executions() == []
+
+
+def test_a_single_backfill_run_is_followed_by_one_dbt_only_execution(app, lambda_context):
+    run = start_glue_run(JOBS[2], "2026-10-01")
+    finish(JOBS[2], run)
+    result = app.handler(glue_event(JOBS[2], run), lambda_context)
+    assert result["started"] and result["execution_name"].startswith("backfill-2026-10-01-")
+    assert execution_input(result["execution_name"]) == {
+        "ingest_date": "2026-10-01", "skip_ingest": True, "trigger": "backfill"
+    }
+    # EventBridge delivers at least once: a duplicate event starts nothing new.
+    again = app.handler(glue_event(JOBS[2], run), lambda_context)
+    assert not again["started"]
+    assert len(executions()) == 1
+
+
+def test_a_multi_job_backfill_is_followed_by_exactly_one_execution(app, lambda_context):
+    runs = {job: start_glue_run(job, "2026-10-02") for job in JOBS}
+    finish(JOBS[0], runs[JOBS[0]])
+    assert "still running" in app.handler(glue_event(JOBS[0], runs[JOBS[0]]), lambda_context)["reason"]
+    finish(JOBS[1], runs[JOBS[1]])
+    finish(JOBS[2], runs[JOBS[2]])
+    # The last two finished together; both events (in either order) and a late duplicate name the same execution.
+    results = [app.handler(glue_event(job, runs[job]), lambda_context) for job in (JOBS[2], JOBS[1], JOBS[0])]
+    assert [r["started"] for r in results] == [True, False, False]
+    assert len({r["execution_name"] for r in results}) == 1
+    assert len(executions()) == 1
+
+
+def test_a_failed_backfill_run_triggers_nothing(app, lambda_context):
+    run = start_glue_run(JOBS[0], "2026-10-03")
+    finish(JOBS[0], run, "FAILED")
+    assert not app.handler(glue_event(JOBS[0], run, "FAILED"), lambda_context)["started"]
+    assert executions() == []
