@@ -1,0 +1,94 @@
+{{ config(dist='customer_id', sort=['login_at']) }}
+{%- set order = 'login_at, login_id' -%}
+{%- set rules = login_anomaly_rules() -%}
+{%- set burst = var('failed_burst_min_attempts') -%}
+{%- set burst_seconds = var('failed_burst_window_minutes') * 60 -%}
+
+with logins as (
+    select
+        *,
+        login_status = 'failed' as is_failed,
+        latitude is not null and longitude is not null as has_location
+    from {{ ref('stg_auth__login_activity') }}
+),
+
+sequenced as (
+    select
+        *,
+        row_number() over (partition by customer_id order by {{ order }}) as customer_attempt_number,
+        row_number() over (partition by customer_id, device_id order by {{ order }}) as device_attempt_number,
+        row_number() over (partition by customer_id, location_country order by {{ order }}) as country_attempt_number,
+        lag(login_at) over (partition by customer_id, has_location order by {{ order }}) as previous_located_at,
+        lag(latitude) over (partition by customer_id, has_location order by {{ order }}) as previous_latitude,
+        lag(longitude) over (partition by customer_id, has_location order by {{ order }}) as previous_longitude,
+        {{ count_in_trailing_window('login_at', 'customer_id, is_failed', order, burst_seconds) }} as failed_run_length,
+        {{ in_burst('login_at', 'customer_id, is_failed', order, burst, burst_seconds) }} as in_failed_burst,
+        -- a success straight after `burst` consecutive failures within the window: the burst worked
+        (
+            {%- for k in range(1, burst + 1) %}
+            coalesce(lag(is_failed, {{ k }}) over (partition by customer_id order by {{ order }}), false) and
+            {%- endfor %}
+            coalesce({{ seconds_between('lag(login_at, ' ~ burst ~ ') over (partition by customer_id order by ' ~ order ~ ')', 'login_at') }} <= {{ burst_seconds }}, false)
+        ) as follows_failed_burst
+    from logins
+),
+
+measured as (
+    select
+        *,
+        case when has_location then {{ haversine_km('previous_latitude', 'previous_longitude', 'latitude', 'longitude') }} end
+            as distance_from_previous_km,
+        case when has_location then {{ seconds_between('previous_located_at', 'login_at') }} end as seconds_from_previous
+    from sequenced
+),
+
+flagged as (
+    select
+        *,
+        case when is_failed then failed_run_length else 0 end as failed_attempts_in_window,
+        case
+            when seconds_from_previous > 0 then distance_from_previous_km / (seconds_from_previous / 3600.0)
+        end as speed_from_previous_kmh,
+        (is_failed and in_failed_burst) or (not is_failed and follows_failed_burst) as is_failed_burst,
+        device_id is not null and device_attempt_number = 1 and customer_attempt_number > 1 as is_new_device,
+        location_country is not null and country_attempt_number = 1 and customer_attempt_number > 1 as is_new_country,
+        coalesce(
+            distance_from_previous_km >= {{ var('impossible_travel_min_km') }}
+            and (seconds_from_previous <= 0
+                 or distance_from_previous_km / (seconds_from_previous / 3600.0) > {{ var('impossible_travel_kmh') }}),
+            false
+        ) as is_geo_velocity
+    from measured
+),
+
+scored as (
+    select
+        *,
+        {{ rule_score(rules) }} as anomaly_score,
+        {{ rule_reason_codes(rules) }} as reason_codes,
+        {{ rule_primary_reason(rules) }} as primary_reason_code
+    from flagged
+)
+
+select
+    login_id,
+    customer_id,
+    login_at,
+    cast(login_at as date) as login_date,
+    login_status,
+    device_type,
+    location_country,
+    channel,
+    cast(failed_attempts_in_window as integer) as failed_attempts_in_window,
+    distance_from_previous_km,
+    speed_from_previous_kmh,
+    is_failed_burst,
+    is_new_device,
+    is_new_country,
+    is_geo_velocity,
+    anomaly_score >= 40 as is_suspicious,
+    cast(anomaly_score as integer) as anomaly_score,
+    {{ risk_band('anomaly_score') }} as risk_band,
+    reason_codes,
+    primary_reason_code
+from scored

@@ -1,0 +1,172 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='transaction_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+    )
+}}
+{#- Rules, weights and thresholds: macros/scoring.sql and the vars in dbt_project.yml; described in
+    _fraud__models.yml. Incremental runs recompute the look-back window, reading fraud_context_days more days of
+    history so every windowed rule sees the rows before the window. -#}
+{%- set order = 'transaction_at, transaction_id' -%}
+{%- set rules = transaction_fraud_rules() -%}
+{%- set context_days = var('fraud_context_days') -%}
+
+with transactions as (
+    select
+        *,
+        latitude is not null and longitude is not null as has_location,
+        transaction_type = 'purchase' and amount_usd <= {{ var('card_testing_max_amount') }} and is_card_not_present
+            as is_card_testing_candidate,
+        transaction_type in ('deposit', 'transfer', 'withdrawal')
+            and amount_usd >= {{ var('structuring_band_low') }} and amount_usd < {{ var('structuring_threshold') }}
+            as is_structuring_candidate
+    from {{ ref('int_transactions_enriched') }}
+    {% if is_incremental() %}
+    where transaction_at >= {{ lookback_start('transaction_at', context_days) }}
+    {% endif %}
+),
+
+{% if is_incremental() %}
+earlier_activity as (
+    -- dormancy looks further back than the context window: the customer's last transaction before it
+    select customer_id, max(transaction_at) as last_transaction_at
+    from {{ this }}
+    where transaction_at < {{ lookback_start('transaction_at', context_days) }}
+    group by customer_id
+),
+{% endif %}
+
+sequenced as (
+    select
+        t.*,
+        {% if is_incremental() -%}
+        coalesce(
+            lag(t.transaction_at) over (partition by t.customer_id order by {{ order }}), earlier.last_transaction_at
+        ) as previous_transaction_at,
+        {%- else -%}
+        lag(t.transaction_at) over (partition by t.customer_id order by {{ order }}) as previous_transaction_at,
+        {%- endif %}
+        lag(t.transaction_at) over (partition by t.customer_id, t.has_location order by {{ order }}) as previous_located_at,
+        lag(t.latitude) over (partition by t.customer_id, t.has_location order by {{ order }}) as previous_latitude,
+        lag(t.longitude) over (partition by t.customer_id, t.has_location order by {{ order }}) as previous_longitude,
+        {{ count_in_trailing_window('t.transaction_at', 't.customer_id', order, var('velocity_window_minutes') * 60) }}
+            as transactions_in_velocity_window,
+        {{ in_burst('t.transaction_at', 't.customer_id', order, var('velocity_min_transactions'), var('velocity_window_minutes') * 60) }}
+            as in_velocity_burst,
+        {{ in_burst('t.transaction_at', 't.customer_id, t.is_card_testing_candidate', order, var('card_testing_min_transactions'), var('card_testing_window_minutes') * 60) }}
+            as in_card_testing_burst,
+        {{ in_burst('t.transaction_at', 't.customer_id, t.is_structuring_candidate', order, 2, var('structuring_window_days') * 86400) }}
+            as in_structuring_run
+    from transactions as t
+    {% if is_incremental() -%}
+    left join earlier_activity as earlier on t.customer_id = earlier.customer_id
+    {%- endif %}
+),
+
+suspicious_login_transfers as (
+    select t.transaction_id
+    from transactions as t
+    inner join {{ ref('fct_login_anomalies') }} as l
+        on t.customer_id = l.customer_id
+        and l.login_at <= t.transaction_at
+        and l.login_at >= {{ dbt.dateadd('hour', -var('ato_window_hours'), 't.transaction_at') }}
+    where t.transaction_type in ('transfer', 'withdrawal')
+      and l.is_suspicious
+      and l.login_status = 'success'
+    group by t.transaction_id
+),
+
+measured as (
+    select
+        s.*,
+        case when s.has_location then {{ haversine_km('s.previous_latitude', 's.previous_longitude', 's.latitude', 's.longitude') }} end
+            as distance_from_previous_km,
+        case when s.has_location then {{ seconds_between('s.previous_located_at', 's.transaction_at') }} end
+            as seconds_from_previous,
+        {{ days_between('s.previous_transaction_at', 's.transaction_at') }} as days_since_previous_transaction,
+        case
+            when baseline.transactions_90d >= 5 then
+                (cast(s.amount_usd as double precision) - baseline.amount_usd_90d / baseline.transactions_90d)
+                / nullif(sqrt(greatest(
+                    (baseline.amount_usd_sum_of_squares_90d
+                     - cast(baseline.amount_usd_90d as double precision) * baseline.amount_usd_90d / baseline.transactions_90d)
+                    / (baseline.transactions_90d - 1), 0)), 0)
+        end as amount_zscore_90d,
+        ato.transaction_id is not null as is_transfer_after_suspicious_login
+    from sequenced as s
+    left join {{ ref('int_customer_trailing_activity') }} as baseline
+        on s.customer_id = baseline.customer_id and s.transaction_date = baseline.activity_date
+    left join suspicious_login_transfers as ato
+        on s.transaction_id = ato.transaction_id
+),
+
+flagged as (
+    select
+        *,
+        case when seconds_from_previous > 0 then distance_from_previous_km / (seconds_from_previous / 3600.0) end
+            as speed_from_previous_kmh,
+        in_velocity_burst as is_velocity_burst,
+        coalesce(amount_zscore_90d >= {{ var('zscore_threshold') }}, false) as is_amount_anomaly,
+        coalesce(
+            distance_from_previous_km >= {{ var('impossible_travel_min_km') }}
+            and (seconds_from_previous <= 0
+                 or distance_from_previous_km / (seconds_from_previous / 3600.0) > {{ var('impossible_travel_kmh') }}),
+            false
+        ) as is_impossible_travel,
+        is_card_testing_candidate and in_card_testing_burst as is_card_testing,
+        is_structuring_candidate and in_structuring_run as is_structuring,
+        coalesce(days_since_previous_transaction >= {{ var('dormant_days') }}, false) as is_dormant_reactivation,
+        country_risk_level = 'high' and coalesce(merchant_country <> home_country, true) as is_high_risk_geography
+    from measured
+),
+
+scored as (
+    select
+        *,
+        {{ rule_score(rules) }} as fraud_score,
+        {{ rule_reason_codes(rules) }} as reason_codes,
+        {{ rule_primary_reason(rules) }} as primary_reason_code
+    from flagged
+)
+
+select
+    transaction_id,
+    customer_id,
+    account_id,
+    transaction_at,
+    transaction_date,
+    transaction_type,
+    amount,
+    currency,
+    amount_usd,
+    merchant_category,
+    channel,
+    merchant_country,
+    country_risk_level,
+    status,
+    latitude,
+    longitude,
+    cast(transactions_in_velocity_window as integer) as transactions_in_velocity_window,
+    amount_zscore_90d,
+    distance_from_previous_km,
+    speed_from_previous_kmh,
+    cast(days_since_previous_transaction as integer) as days_since_previous_transaction,
+    is_velocity_burst,
+    is_amount_anomaly,
+    is_impossible_travel,
+    is_card_testing,
+    is_structuring,
+    is_transfer_after_suspicious_login,
+    is_dormant_reactivation,
+    is_high_risk_geography,
+    cast(fraud_score as integer) as fraud_score,
+    {{ risk_band('fraud_score') }} as risk_band,
+    reason_codes,
+    primary_reason_code,
+    is_confirmed_fraud
+from scored
+{% if is_incremental() -%}
+where transaction_at >= {{ lookback_start('transaction_at') }}
+{%- endif %}

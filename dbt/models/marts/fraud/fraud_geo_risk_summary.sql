@@ -1,0 +1,28 @@
+-- Transactions, alerts and scores per merchant country.
+with transactions as (
+    select
+        coalesce(merchant_country, 'unknown') as country,
+        country_risk_level,
+        amount_usd,
+        fraud_score,
+        case when fraud_score >= {{ var('fraud_alert_threshold') }} then 1 else 0 end as is_alert,
+        case when is_confirmed_fraud then 1 else 0 end as is_confirmed,
+        latitude,
+        longitude
+    from {{ ref('fct_transaction_fraud_indicators') }}
+)
+
+select
+    t.country,
+    max(t.country_risk_level) as country_risk_level,
+    cast(count(*) as integer) as transaction_count,
+    cast(sum(t.amount_usd) as numeric(18, 2)) as amount_usd,
+    cast(sum(t.is_alert) as integer) as alert_count,
+    cast(sum(t.is_alert) as double precision) / count(*) as alert_rate,
+    avg(cast(t.fraud_score as double precision)) as avg_fraud_score,
+    cast(sum(t.is_confirmed) as integer) as confirmed_fraud_count,
+    coalesce(avg(t.latitude), max(r.latitude)) as latitude,
+    coalesce(avg(t.longitude), max(r.longitude)) as longitude
+from transactions as t
+left join {{ ref('ref_country_risk') }} as r on t.country = r.country
+group by t.country
