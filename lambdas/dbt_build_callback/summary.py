@@ -77,6 +77,8 @@ def summarize(run_results: dict[str, Any] | None, sources: dict[str, Any] | None
     freshness = dict(Counter(r.get("status", "") for r in freshness_results))
     stale = [_node(r) for r in freshness_results if r.get("status") in FAILED_FRESHNESS_STATUSES]
 
+    if run_results is not None and (run_results.get("args") or {}).get("which") not in (None, "build"):
+        run_results = None  # left over from another dbt command (e.g. freshness): dbt build never finished
     results = (run_results or {}).get("results", [])
     tests = [r for r in results if _kind(r["unique_id"]) in TEST_KINDS]
     built = [r for r in results if _kind(r["unique_id"]) in BUILD_KINDS]

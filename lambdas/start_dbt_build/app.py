@@ -1,15 +1,16 @@
 """Start the dbt CodeBuild build for one pipeline execution; Step Functions waits on the task token.
 
-Idempotency: a Lambda retry (same execution, same task token) must never start a second build. Powertools'
-idempotency utility records the first result in DynamoDB keyed on [execution_id, task_token]; a retry returns that
-record, a concurrent duplicate fails with IdempotencyAlreadyInProgressError and is retried after the first one wrote
-its result. CodeBuild's own `idempotencyToken` (valid 5 minutes) backs this up if the record write is lost after the
-build started. A *new* task token means Step Functions retried the state itself (the previous attempt failed), so a
-new build is correct then.
+Idempotency: a retry never starts a second build for the same pipeline execution. Powertools' idempotency utility
+records the first result in DynamoDB keyed on the execution id; a retry returns that record, and a concurrent
+duplicate fails with IdempotencyAlreadyInProgressError and is retried after the first one wrote its result.
+CodeBuild's own `idempotencyToken` (valid 5 minutes) backs this up if the record write is lost after the build
+started. The key is the execution id, not the task token, because Step Functions hands every retry attempt of the
+task a NEW token: keying on the token would start a second build whenever the invoke failed after the build began.
 
 The token itself is not put in the build environment (build environment variables are readable by anyone with
-codebuild:BatchGetBuilds and show in the console): it goes to the KMS-encrypted artifacts bucket and the build only
-carries its object key, which the callback Lambda reads back.
+codebuild:BatchGetBuilds and show in the console): every attempt writes it to one object per execution in the
+KMS-encrypted artifacts bucket, and the build carries only that object's key. The callback reads the object when the
+build ends, so it always answers the attempt that is waiting now.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class Settings:
     idempotency_table: str
     dbt_target: str
     artifacts_prefix: str = "dbt-runs"
-    # Long enough to cover every Lambda retry of one task (async retries stop after 6 h).
+    # Longer than any execution can wait on this task (see the task timeout in infra/constructs/orchestration.py).
     idempotency_ttl_seconds: int = 86400
 
 
@@ -79,11 +80,17 @@ def artifacts_prefix(cfg: Settings, execution_id: str) -> str:
     return f"{cfg.artifacts_prefix}/{execution_id}"
 
 
-def token_digest(request: StartDbtBuildRequest) -> str:
-    return hashlib.sha256(f"{request.execution_id}\n{request.task_token}".encode()).hexdigest()
+def token_key(cfg: Settings, execution_id: str) -> str:
+    return f"{artifacts_prefix(cfg, execution_id)}/task-token"
 
 
-def build_environment(cfg: Settings, request: StartDbtBuildRequest, token_key: str) -> list[dict[str, str]]:
+def store_task_token(cfg: Settings, request: StartDbtBuildRequest) -> None:
+    client("s3").put_object(
+        Bucket=cfg.artifacts_bucket, Key=token_key(cfg, request.execution_id), Body=request.task_token.encode()
+    )
+
+
+def build_environment(cfg: Settings, request: StartDbtBuildRequest) -> list[dict[str, str]]:
     """CodeBuild environment overrides; names match infra/assets/dbt_runner/run_dbt.sh."""
     values = {
         "PIPELINE_EXECUTION_ID": request.execution_id,
@@ -92,29 +99,26 @@ def build_environment(cfg: Settings, request: StartDbtBuildRequest, token_key: s
         "DBT_SELECT": request.select,
         "DBT_FULL_REFRESH": "true" if request.full_refresh else "false",
         "ARTIFACTS_S3_URI": f"s3://{cfg.artifacts_bucket}/{artifacts_prefix(cfg, request.execution_id)}",
-        "TASK_TOKEN_S3_KEY": token_key,
+        "TASK_TOKEN_S3_KEY": token_key(cfg, request.execution_id),
     }
     return [{"name": k, "value": v, "type": "PLAINTEXT"} for k, v in values.items()]
 
 
 def start_build(request: StartDbtBuildRequest, cfg: Settings) -> dict[str, str]:
-    digest = token_digest(request)
-    token_key = f"{artifacts_prefix(cfg, request.execution_id)}/task-tokens/{digest[:32]}"
-    client("s3").put_object(Bucket=cfg.artifacts_bucket, Key=token_key, Body=request.task_token.encode())
     response = client("codebuild").start_build(
         projectName=cfg.dbt_project_name,
-        idempotencyToken=digest,
-        environmentVariablesOverride=build_environment(cfg, request, token_key),
+        idempotencyToken=hashlib.sha256(request.execution_id.encode()).hexdigest(),
+        environmentVariablesOverride=build_environment(cfg, request),
     )
     build = response["build"]
     metrics.add_metric(name="DbtBuildsStarted", unit=MetricUnit.Count, value=1)
     logger.info("started dbt build", extra={"build_id": build["id"], "execution_id": request.execution_id})
-    return {"build_id": build["id"], "execution_id": request.execution_id, "task_token_s3_key": token_key}
+    return {"build_id": build["id"], "execution_id": request.execution_id}
 
 
 def start_build_once(request: StartDbtBuildRequest, cfg: Settings, context: LambdaContext | None) -> dict[str, str]:
     config = IdempotencyConfig(
-        event_key_jmespath="[execution_id, task_token]",
+        event_key_jmespath="execution_id",
         expires_after_seconds=cfg.idempotency_ttl_seconds,
         raise_on_no_idempotency_key=True,
     )
@@ -135,4 +139,6 @@ def start_build_once(request: StartDbtBuildRequest, cfg: Settings, context: Lamb
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     request = StartDbtBuildRequest.from_event(event)
     logger.append_keys(execution_id=request.execution_id, ingest_date=request.ingest_date)
-    return start_build_once(request, settings(), context)
+    cfg = settings()
+    store_task_token(cfg, request)  # before the idempotency check: a retry's new token must replace the old one
+    return start_build_once(request, cfg, context)

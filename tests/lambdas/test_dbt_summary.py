@@ -47,3 +47,9 @@ def test_long_failure_lists_are_capped():
     summary = summarize(results, None)
     assert summary.tests_failed == 30
     assert summary.message.endswith("and 10 more")
+
+
+def test_run_results_of_another_command_do_not_count_as_a_build():
+    results = load_event("run_results_passed.json")
+    results["args"]["which"] = "source"
+    assert summarize(results, None).outcome == "build_failed"

@@ -75,7 +75,7 @@ def test_starts_one_build_with_overrides_and_stores_the_token(app, start_build_c
     assert stored["Body"].read().decode() == event["task_token"]
 
 
-def test_lambda_retry_with_same_token_returns_the_first_build(app, start_build_calls, lambda_context):
+def test_lambda_retry_returns_the_first_build(app, start_build_calls, lambda_context):
     event = load_event("sfn_start_dbt_build.json")
     first = app.handler(event, lambda_context)
     second = app.handler(dict(event), lambda_context)
@@ -83,10 +83,20 @@ def test_lambda_retry_with_same_token_returns_the_first_build(app, start_build_c
     assert len(builds()) == 1 and len(start_build_calls) == 1
 
 
-def test_new_task_token_for_same_execution_is_a_new_attempt(app, start_build_calls, lambda_context):
+def test_task_retry_with_a_new_token_reuses_the_build_and_redirects_the_callback(app, start_build_calls, lambda_context):
+    event = load_event("sfn_start_dbt_build.json")
+    first = app.handler(event, lambda_context)
+    retried = app.handler({**event, "task_token": "token-of-the-retry-attempt"}, lambda_context)
+    assert retried == first and len(builds()) == 1
+    key = {v["name"]: v["value"] for v in start_build_calls[0]["environmentVariablesOverride"]}["TASK_TOKEN_S3_KEY"]
+    stored = boto3.client("s3", region_name=REGION).get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
+    assert stored == "token-of-the-retry-attempt"
+
+
+def test_another_execution_gets_its_own_build(app, lambda_context):
     event = load_event("sfn_start_dbt_build.json")
     app.handler(event, lambda_context)
-    app.handler({**event, "task_token": event["task_token"] + "-retry"}, lambda_context)
+    app.handler({**event, "execution_id": "batch-2026-11-24-run02"}, lambda_context)
     assert len(builds()) == 2
 
 
