@@ -15,9 +15,9 @@
 
 {% macro login_anomaly_rules() %}
   {{ return([
-      {'code': 'GEO_VELOCITY', 'flag': 'is_geo_velocity', 'weight': 60},
-      {'code': 'FAILED_BURST', 'flag': 'is_failed_burst', 'weight': 40},
-      {'code': 'NEW_COUNTRY', 'flag': 'is_new_country', 'weight': 30},
+      {'code': 'FAILED_BURST', 'flag': 'is_failed_burst', 'weight': 50},
+      {'code': 'GEO_VELOCITY', 'flag': 'is_geo_velocity', 'weight': 25},
+      {'code': 'NEW_COUNTRY', 'flag': 'is_new_country', 'weight': 20},
       {'code': 'NEW_DEVICE', 'flag': 'is_new_device', 'weight': 20},
   ]) }}
 {% endmacro %}

@@ -9,7 +9,8 @@
     )
 }}
 -- Transactions with their customer's home country, their account's product, network and currency, the
--- effective MCC and interchange tier, the USD amount and the merchant country's risk level.
+-- effective MCC and interchange tier, the USD amount, the merchant country's risk level and the account's
+-- previous-day status.
 
 with transactions as (
     select * from {{ ref('stg_core_banking__transactions') }}
@@ -53,7 +54,9 @@ select
     customers.country as home_country,
     accounts.account_type,
     accounts.card_network,
-    accounts.currency as account_currency
+    accounts.currency as account_currency,
+    prior_day.account_status as prior_day_account_status,
+    prior_day.last_activity_date as prior_day_last_activity_date
 from transactions as t
 left join {{ ref('ref_fx_rates') }} as fx
     on t.currency = fx.currency
@@ -67,3 +70,7 @@ left join {{ ref('stg_core_banking__customers') }} as customers
     on t.customer_id = customers.customer_id
 left join {{ ref('int_accounts_current') }} as accounts
     on t.account_id = accounts.account_id
+-- the account as it stood at the end of the previous day (dormancy is judged before this transaction)
+left join {{ ref('stg_core_banking__accounts') }} as prior_day
+    on t.account_id = prior_day.account_id
+    and prior_day.as_of_date = {{ add_days('cast(t.transaction_at as date)', -1) }}

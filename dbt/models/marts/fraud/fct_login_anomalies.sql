@@ -86,7 +86,8 @@ select
     is_new_device,
     is_new_country,
     is_geo_velocity,
-    anomaly_score >= 40 as is_suspicious,
+    -- a burst that broke in, or a first-seen device arriving from a new country or an impossible distance
+    is_failed_burst or (is_new_device and (is_new_country or is_geo_velocity)) as is_suspicious,
     cast(anomaly_score as integer) as anomaly_score,
     {{ risk_band('anomaly_score') }} as risk_band,
     reason_codes,

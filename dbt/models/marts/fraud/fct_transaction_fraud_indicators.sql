@@ -19,8 +19,11 @@ with transactions as (
         latitude is not null and longitude is not null as has_location,
         transaction_type = 'purchase' and amount_usd <= {{ var('card_testing_max_amount') }} and is_card_not_present
             as is_card_testing_candidate,
-        transaction_type in ('deposit', 'transfer', 'withdrawal')
-            and amount_usd >= {{ var('structuring_band_low') }} and amount_usd < {{ var('structuring_threshold') }}
+        -- cash just under the reporting threshold, judged in the transaction currency (each jurisdiction's
+        -- threshold is 10,000 of its own currency)
+        transaction_type in ('deposit', 'withdrawal')
+            and (merchant_category = 'cash' or channel in ('branch', 'atm'))
+            and amount >= {{ var('structuring_band_low') }} and amount < {{ var('structuring_threshold') }}
             as is_structuring_candidate
     from {{ ref('int_transactions_enriched') }}
     {% if is_incremental() %}
@@ -78,6 +81,24 @@ suspicious_login_transfers as (
     group by t.transaction_id
 ),
 
+card_testing_bursts as (
+    select customer_id, device_id, transaction_at
+    from sequenced
+    where is_card_testing_candidate and in_card_testing_burst and device_id is not null
+),
+
+card_testing_cashouts as (
+    select t.transaction_id
+    from transactions as t
+    inner join card_testing_bursts as b
+        on t.customer_id = b.customer_id
+        and t.device_id = b.device_id
+        and b.transaction_at <= t.transaction_at
+        and b.transaction_at >= {{ dbt.dateadd('minute', -var('card_testing_cashout_minutes'), 't.transaction_at') }}
+    where t.transaction_type = 'purchase' and not t.is_card_testing_candidate
+    group by t.transaction_id
+),
+
 measured as (
     select
         s.*,
@@ -94,32 +115,58 @@ measured as (
                      - cast(baseline.amount_usd_90d as double precision) * baseline.amount_usd_90d / baseline.transactions_90d)
                     / (baseline.transactions_90d - 1), 0)), 0)
         end as amount_zscore_90d,
-        ato.transaction_id is not null as is_transfer_after_suspicious_login
+        ato.transaction_id is not null as is_transfer_after_suspicious_login,
+        cashout.transaction_id is not null as is_card_testing_cashout
     from sequenced as s
     left join {{ ref('int_customer_trailing_activity') }} as baseline
         on s.customer_id = baseline.customer_id and s.transaction_date = baseline.activity_date
     left join suspicious_login_transfers as ato
         on s.transaction_id = ato.transaction_id
+    left join card_testing_cashouts as cashout
+        on s.transaction_id = cashout.transaction_id
 ),
 
-flagged as (
+jumps as (
     select
         *,
-        case when seconds_from_previous > 0 then distance_from_previous_km / (seconds_from_previous / 3600.0) end
-            as speed_from_previous_kmh,
-        in_velocity_burst as is_velocity_burst,
-        coalesce(amount_zscore_90d >= {{ var('zscore_threshold') }}, false) as is_amount_anomaly,
         coalesce(
             distance_from_previous_km >= {{ var('impossible_travel_min_km') }}
             and (seconds_from_previous <= 0
                  or distance_from_previous_km / (seconds_from_previous / 3600.0) > {{ var('impossible_travel_kmh') }}),
             false
-        ) as is_impossible_travel,
-        is_card_testing_candidate and in_card_testing_burst as is_card_testing,
-        is_structuring_candidate and in_structuring_run as is_structuring,
-        coalesce(days_since_previous_transaction >= {{ var('dormant_days') }}, false) as is_dormant_reactivation,
-        country_risk_level = 'high' and coalesce(merchant_country <> home_country, true) as is_high_risk_geography
+        ) as is_jump_from_previous
     from measured
+),
+
+travel as (
+    select
+        *,
+        lag(is_jump_from_previous) over (partition by customer_id, has_location order by {{ order }}) as previous_was_jump,
+        lead(is_jump_from_previous) over (partition by customer_id, has_location order by {{ order }}) as next_is_jump
+    from jumps
+),
+
+flagged as (
+    select
+        *,
+        -- both legs of the first impossible jump (either card may be the cloned one); the jump straight back
+        -- to where the customer was is the same anomaly's return, not a new pair
+        (is_jump_from_previous and not coalesce(previous_was_jump, false))
+            or (coalesce(next_is_jump, false) and not is_jump_from_previous) as is_impossible_travel,
+        case when seconds_from_previous > 0 then distance_from_previous_km / (seconds_from_previous / 3600.0) end
+            as speed_from_previous_kmh,
+        in_velocity_burst as is_velocity_burst,
+        coalesce(amount_zscore_90d >= {{ var('zscore_threshold') }}, false) as is_amount_anomaly,
+        (is_card_testing_candidate and in_card_testing_burst) or is_card_testing_cashout as is_card_testing,
+        is_structuring_candidate and in_structuring_run as is_structuring,
+        -- money leaving an account that was dormant at the end of the previous day, or after a long silence
+        transaction_type in ('transfer', 'withdrawal', 'purchase', 'payment')
+            and (coalesce(prior_day_account_status = 'dormant', false)
+                 or coalesce({{ days_between('prior_day_last_activity_date', 'transaction_date') }} >= {{ var('dormant_days') }}, false)
+                 or coalesce(days_since_previous_transaction >= {{ var('dormant_days') }}, false))
+            as is_dormant_reactivation,
+        country_risk_level = 'high' and coalesce(merchant_country <> home_country, true) as is_high_risk_geography
+    from travel
 ),
 
 scored as (
