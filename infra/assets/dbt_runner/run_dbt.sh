@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The dbt runner's build steps, called by the CodeBuild buildspec (infra/constructs/dbt_runner.py):
+#   run_dbt.sh install   pip-install the pinned runner requirements from the CodeArtifact PyPI mirror
+#   run_dbt.sh build     dbt source freshness, then (only if sources are fresh) dbt build
+#   run_dbt.sh upload    copy run_results.json, manifest.json, sources.json and dbt logs to ARTIFACTS_S3_URI
+# Inputs are environment variables: the project's (CODEARTIFACT_*, DBT_PROJECT_DIR) and the per-build overrides
+# start_dbt_build sets (DBT_TARGET, DBT_SELECT, DBT_FULL_REFRESH, ARTIFACTS_S3_URI, ...).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+project_dir="${DBT_PROJECT_DIR:-${CODEBUILD_SRC_DIR:-.}}"
+
+need() {
+  local name
+  for name in "$@"; do
+    if [[ -z "${!name:-}" ]]; then
+      echo "run_dbt.sh: environment variable $name is not set: start the build through the start_dbt_build Lambda" >&2
+      exit 2
+    fi
+  done
+}
+
+install() {
+  need CODEARTIFACT_DOMAIN CODEARTIFACT_DOMAIN_OWNER CODEARTIFACT_REPOSITORY
+  # The build runs in isolated subnets: PyPI is reached only through CodeArtifact's VPC endpoints.
+  aws codeartifact login --tool pip --domain "$CODEARTIFACT_DOMAIN" \
+    --domain-owner "$CODEARTIFACT_DOMAIN_OWNER" --repository "$CODEARTIFACT_REPOSITORY"
+  python -m pip install --no-cache-dir --disable-pip-version-check --no-deps -r "$here/requirements.txt"
+  dbt --version
+}
+
+build() {
+  need DBT_TARGET
+  cd "$project_dir"
+  local common=(--project-dir . --profiles-dir . --target "$DBT_TARGET")
+  # Stale sources stop the run before any model changes: the marts keep yesterday's consistent state.
+  if ! dbt source freshness "${common[@]}" --output target/sources.json; then
+    echo "run_dbt.sh: dbt source freshness failed (see target/sources.json): dbt build skipped" >&2
+    exit 1
+  fi
+  local args=("${common[@]}")
+  if [[ -n "${DBT_SELECT:-}" ]]; then
+    read -r -a selection <<<"$DBT_SELECT"
+    args+=(--select "${selection[@]}")
+  fi
+  if [[ "${DBT_FULL_REFRESH:-false}" == "true" ]]; then
+    args+=(--full-refresh)
+  fi
+  dbt build "${args[@]}"
+}
+
+upload() {
+  need ARTIFACTS_S3_URI
+  cd "$project_dir"
+  local file uploaded=0
+  for file in target/run_results.json target/manifest.json target/sources.json; do
+    if [[ -f "$file" ]]; then
+      aws s3 cp --only-show-errors "$file" "$ARTIFACTS_S3_URI/$(basename "$file")"
+      uploaded=$((uploaded + 1))
+    fi
+  done
+  if [[ -d logs ]]; then
+    aws s3 cp --only-show-errors --recursive logs "$ARTIFACTS_S3_URI/logs/"
+  fi
+  echo "run_dbt.sh: uploaded $uploaded dbt artifact(s) to $ARTIFACTS_S3_URI"
+}
+
+case "${1:-}" in
+  install | build | upload) "$1" ;;
+  *)
+    echo "usage: run_dbt.sh install|build|upload" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,191 @@
+"""Compliance gates: the cdk-nag packs every synth runs, and EVERY acknowledged finding of the platform.
+
+cdk-nag 3.x is a CDK validation plugin: ``Validations.of(app).add_plugins(...)`` makes any unacknowledged finding
+fail synthesis (``make synth``, ``make demo`` and the test suite all go through :func:`register_packs`).
+
+Acknowledging a finding (extension pattern for every area):
+1. Run the infra tests; ``tests/infra/test_compliance.py`` prints each new finding as a ready-to-paste ``Ack(...)``.
+2. Add it to your area's tuple below (or start one: ``INGESTION = (...)``, then add it to ``ACKNOWLEDGMENTS``).
+   One ``Ack`` = exactly one rule on exactly one construct path (relative to the Stage, e.g.
+   ``"Storage/Lake/AccessLogs/Bucket/Resource"``), with a reason an auditor would accept: why the control does
+   not apply or how it is met otherwise. Never a prefix, a wildcard or a whole stack.
+3. An ``Ack`` whose path no longer exists, or that no longer matches a finding, fails the tests: keep the list true.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Acknowledgment, App, Validations
+from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks
+from constructs import IConstruct
+
+from infra.config import ENVIRONMENT_NAMES, EnvironmentConfig
+
+
+@dataclass(frozen=True)
+class Ack:
+    """One acknowledged finding: ``rule`` on the construct at ``path`` (relative to the Stage).
+
+    ``rule`` is the finding id exactly as reported, e.g. ``AwsSolutions-S1`` or, for findings cdk-nag reports per
+    policy entry, ``AwsSolutions-IAM5[Resource::<LakeRawBucket28F84711.Arn>/raw/*]``. Entries that embed
+    environment-specific values use ``{account}``, ``{region}``, ``{partition}`` or ``{glue_database}``.
+    """
+
+    path: str
+    rule: str
+    reason: str
+    environments: tuple[str, ...] = ENVIRONMENT_NAMES
+
+    def rule_for(self, config: EnvironmentConfig) -> str:
+        return self.rule.format(account=config.account, region=config.region, partition="aws",
+                                glue_database=config.glue_database_name)
+
+
+@dataclass(frozen=True)
+class Finding:
+    pack: str
+    rule: str
+    path: str  # relative to the Stage
+    description: str
+
+    def as_ack_source(self) -> str:
+        return f'Ack("{self.path}", "{self.rule}", "<why this is acceptable>"),  # {self.description[:90]}'
+
+
+class StaleAcknowledgment(LookupError):
+    """An acknowledgment names a construct that no longer exists."""
+
+
+def nag_packs(app: App) -> list[NagPack]:
+    return [AwsSolutionsChecks(app), PCIDSS321Checks(app), NIST80053R5Checks(app)]
+
+
+def register_packs(app: App) -> list[NagPack]:
+    """Register the three packs as validation plugins: any unacknowledged finding fails ``app.synth()``."""
+    packs = nag_packs(app)
+    Validations.of(app).add_plugins(*packs)
+    return packs
+
+
+# --- acknowledgments, by area ---------------------------------------------------------------------------------
+# Reasons shared by many findings; an area may reuse one when it is true for its resource, word by word.
+
+NO_REPLICATION = (
+    "Single-region platform by design (data residency): durability comes from S3 (11 nines), versioning and "
+    "non-current version retention; cross-region replication would copy customer data out of the region."
+)
+INLINE_POLICY = (
+    "CDK-generated policy attached to exactly one role and holding only that role's least-privilege grants; a "
+    "customer-managed policy would add a reusable, detachable object without narrowing any permission."
+)
+CUSTOM_RESOURCE_PROVIDER = (
+    "CDK AwsCustomResource provider Lambda (one per stack), invoked only by CloudFormation during deployments"
+)
+
+
+def _per_pack(path: str, finding: str, reason: str, packs=("PCI.DSS.321", "NIST.800.53.R5")) -> tuple[Ack, ...]:
+    """The PCI and NIST packs share rule names (e.g. ``-IAMNoInlinePolicy``): one Ack per pack's finding."""
+    return tuple(Ack(path, f"{pack}-{finding}", reason) for pack in packs)
+
+
+_LAKE_BUCKETS = ("Landing", "Raw", "Quarantine", "Artifacts")
+_CR_LAMBDA = "Warehouse/AWS679f53fac002430cb0da5b7982bd2287"
+
+FOUNDATION: tuple[Ack, ...] = (
+    # Storage
+    *(a for b in _LAKE_BUCKETS for a in _per_pack(f"Storage/Lake/{b}/Bucket/Resource", "S3BucketReplicationEnabled",
+                                                  NO_REPLICATION)),
+    *_per_pack("Storage/Lake/AccessLogs/Bucket/Resource", "S3BucketReplicationEnabled", NO_REPLICATION),
+    *_per_pack("Storage/Lake/AccessLogs/Bucket/Resource", "S3DefaultEncryptionKMS",
+               "S3 server access log delivery supports only SSE-S3 on the target bucket; the bucket holds request "
+               "metadata, no customer data, and is TLS-only, private and versioned like every other bucket."),
+    # Audit
+    *_per_pack("Audit/Trail/TrailBucket/Bucket/Resource", "S3BucketReplicationEnabled",
+               NO_REPLICATION + " The trail itself is multi-region and log files are integrity-validated."),
+    *_per_pack("Audit/Trail/Trail/LogsRole/DefaultPolicy/Resource", "IAMNoInlinePolicy",
+               INLINE_POLICY + " (CloudTrail delivery to its one log group)"),
+    # Network
+    *_per_pack("Network/Network/Vpc/FlowLog/IAMRole/DefaultPolicy/Resource", "IAMNoInlinePolicy",
+               INLINE_POLICY + " (flow-log delivery to its one log group)"),
+    # Warehouse
+    *_per_pack("Storage/Lake/SpectrumRole/DefaultPolicy/Resource", "IAMNoInlinePolicy", INLINE_POLICY),
+    Ack("Storage/Lake/SpectrumRole/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::<LakeRawBucket28F84711.Arn>/raw/*]",
+        "Spectrum reads every object under the raw/ prefix (tables are partitioned folders created by each ingest "
+        "batch); s3:GetObject only, on one bucket and prefix."),
+    Ack("Storage/Lake/SpectrumRole/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::arn:{partition}:glue:{region}:{account}:table/{glue_database}/*]",
+        "Read-only Glue Get* on the tables of the one raw database; the tables are created later by the ingestion "
+        "stack, so their names cannot be listed here."),
+    *_per_pack("Warehouse/Warehouse/UsageLimit/CustomResourcePolicy/Resource", "IAMNoInlinePolicy", INLINE_POLICY),
+    Ack("Warehouse/Warehouse/UsageLimit/CustomResourcePolicy/Resource",
+        "AwsSolutions-IAM5[Resource::arn:{partition}:redshift-serverless:{region}:{account}:usagelimit/*]",
+        "Usage-limit ids are generated by CreateUsageLimit at deploy time; Update/DeleteUsageLimit only, in this "
+        "account and region."),
+    *_per_pack("Warehouse/Warehouse/AdminSecretArn/CustomResourcePolicy/Resource", "IAMNoInlinePolicy", INLINE_POLICY),
+    Ack(f"{_CR_LAMBDA}/ServiceRole/Resource",
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        CUSTOM_RESOURCE_PROVIDER + "; the AWS managed policy grants only writing its own CloudWatch Logs."),
+    Ack(f"{_CR_LAMBDA}/ServiceRole/Resource",
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]",
+        CUSTOM_RESOURCE_PROVIDER + "; the AWS managed policy grants only the ENI actions a VPC Lambda needs."),
+    Ack(f"{_CR_LAMBDA}/Resource", "NIST.800.53.R5-LambdaConcurrency",
+        CUSTOM_RESOURCE_PROVIDER + ": at most a few invocations per deployment, no concurrency to cap."),
+    Ack(f"{_CR_LAMBDA}/Resource", "NIST.800.53.R5-LambdaDLQ",
+        CUSTOM_RESOURCE_PROVIDER + ": invoked synchronously; a failure fails and rolls back the deployment, "
+        "so there is no event to park in a dead-letter queue."),
+)
+
+# Other areas: define INGESTION / ORCHESTRATION / QUICKSIGHT / CICD tuples above this line and add them here.
+ACKNOWLEDGMENTS: tuple[Ack, ...] = (*FOUNDATION,)
+
+
+def acknowledgments_for(env_name: str) -> list[Ack]:
+    return [a for a in ACKNOWLEDGMENTS if env_name in a.environments]
+
+
+def acknowledged_rules(config: EnvironmentConfig) -> set[tuple[str, str]]:
+    """(path, rule id) of every acknowledgment that applies to this environment."""
+    return {(a.path, a.rule_for(config)) for a in acknowledgments_for(config.name)}
+
+
+def _find(root: IConstruct, path: str) -> IConstruct | None:
+    node = root
+    for part in path.split("/"):
+        node = node.node.try_find_child(part)
+        if node is None:
+            return None
+    return node
+
+
+def apply_acknowledgments(stage: IConstruct, config: EnvironmentConfig) -> None:
+    """Attach each acknowledgment to exactly the construct it names. Raises StaleAcknowledgment (one line)."""
+    env_name = config.name
+    for ack in acknowledgments_for(env_name):
+        target = _find(stage, ack.path)
+        if target is None:
+            raise StaleAcknowledgment(
+                f"infra/compliance.py: acknowledgment of {ack.rule} names {ack.path!r}, which does not exist in "
+                f"{env_name}: fix the path or remove the acknowledgment"
+            )
+        Validations.of(target).acknowledge(Acknowledgment(id=ack.rule_for(config), reason=ack.reason))
+
+
+def collect_findings(packs: list[NagPack], scope: IConstruct, stage_path: str) -> list[Finding]:
+    """Findings of every pack under ``scope`` that are not acknowledged (cdk-nag's own scope walk)."""
+    findings = []
+    prefix = stage_path.rstrip("/") + "/"
+    for pack in packs:
+        for violation in pack.validate_scope(scope).violations:
+            for resource in violation.violating_resources:
+                path = resource.construct_path or ""
+                findings.append(
+                    Finding(
+                        pack=pack.read_pack_name,
+                        rule=violation.rule_name,
+                        path=path[len(prefix):] if path.startswith(prefix) else path,
+                        description=violation.description,
+                    )
+                )
+    return sorted(set(findings), key=lambda f: (f.path, f.rule))

@@ -1,0 +1,79 @@
+"""One Stage per environment: the whole platform of dev, staging or prod, composed from stacks.
+
+Stack graph (arrows = "depends on"; there are no cycles, keep it that way):
+
+    Security (KMS keys)
+      ^        ^      ^
+    Storage  Network  |            Storage: lake buckets, access-log bucket, Glue database
+      ^  ^      ^     |
+    Audit Warehouse --+            Audit: CloudTrail (data events on Storage's landing/raw)
+
+Where new stacks plug in (add them in ``PlatformStage.__init__`` below, after the stacks they use, with a fixed
+construct id — the id is part of every logical ID and stack name, so never rename one):
+
+* Ingestion (Glue jobs, catalog tables): ``self.security.data_key``/``logs_key``, ``self.storage.lake``
+  (``landing``, ``raw``, ``quarantine``, ``artifacts``, ``glue_database_name``), ``self.network.network``
+  (``vpc``, ``subnets``, ``endpoint_security_group``), ``config.glue``.
+* Orchestration (CodeBuild dbt runner, Lambdas, Step Functions, SNS, alarms): the above plus
+  ``self.warehouse.warehouse`` (``workgroup_name``, ``workgroup_arn``, ``security_group``, ``database_name``),
+  ``config.pipeline``, ``config.alert_emails``.
+* QuickSight: ``self.network.network.vpc``, ``self.warehouse.warehouse`` (``admin_secret_arn``, ``data_key``).
+* CI/CD (CDK Pipelines): a pipeline stack wraps Stages; build it in app.py from ``config.cicd``.
+
+To avoid cross-stack cycles, grant in the *consumer's* stack (``lake.raw.grant_read(my_role)`` puts the statement
+on ``my_role``; the data key's policy already delegates to IAM), never edit another stack's key or bucket policy
+with references to your resources, and add your nag acknowledgments to infra/compliance.py.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Environment, Stage, Tags
+from constructs import Construct
+
+from infra.config import EnvironmentConfig
+from infra.stacks.audit import AuditStack
+from infra.stacks.network import NetworkStack
+from infra.stacks.security import SecurityStack
+from infra.stacks.storage import StorageStack
+from infra.stacks.warehouse import WarehouseStack
+
+
+class PlatformStage(Stage):
+    """Attributes: ``config``, ``security``, ``storage``, ``audit``, ``network``, ``warehouse`` (the stacks)."""
+
+    def __init__(self, scope: Construct, *, config: EnvironmentConfig) -> None:
+        super().__init__(scope, config.stage_id, env=Environment(account=config.account, region=config.region))
+        self.config = config
+        # Pin the AZ lookup the VPC would otherwise do against the account (needs credentials at synth): this is
+        # the value `cdk context` would cache in cdk.context.json, taken from the config instead.
+        self.node.set_context(f"availability-zones:account={config.account}:region={config.region}",
+                              config.availability_zones)
+        common = dict(config=config, termination_protection=config.production)
+
+        def name(stack_id: str) -> str:
+            return f"{config.resource_prefix}-{stack_id.lower()}"
+
+        self.security = SecurityStack(self, "Security", stack_name=name("Security"),
+                                      description="KMS keys for data and logs", **common)
+        self.storage = StorageStack(self, "Storage", stack_name=name("Storage"), data_key=self.security.data_key,
+                                    description="Data lake buckets and Glue database", **common)
+        self.audit = AuditStack(self, "Audit", stack_name=name("Audit"), logs_key=self.security.logs_key,
+                                lake=self.storage.lake, description="CloudTrail with S3 data events", **common)
+        self.network = NetworkStack(self, "Network", stack_name=name("Network"), logs_key=self.security.logs_key,
+                                    description="Isolated VPC, endpoints, flow logs", **common)
+        self.warehouse = WarehouseStack(self, "Warehouse", stack_name=name("Warehouse"),
+                                        data_key=self.security.data_key, logs_key=self.security.logs_key,
+                                        lake=self.storage.lake, network=self.network.network,
+                                        description="Redshift Serverless warehouse", **common)
+
+        for stack in self.stacks:
+            Tags.of(stack).add("project", config.name_prefix)
+            Tags.of(stack).add("environment", config.name)
+            Tags.of(stack).add("data-classification", "confidential")
+
+    @property
+    def stacks(self) -> list:
+        """Every stack of the stage, in dependency order (new stacks append themselves here via node children)."""
+        from aws_cdk import Stack
+
+        return [c for c in self.node.children if isinstance(c, Stack)]
