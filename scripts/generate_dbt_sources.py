@@ -57,7 +57,7 @@ def _column(col) -> dict:
         "name": col.name,
         "data_type": col.type,
         "description": col.description,
-        "meta": {"pii": col.pii, "required": col.required},
+        "config": {"meta": {"pii": col.pii, "required": col.required}},
     }
     if tests:
         entry["data_tests"] = tests
@@ -67,7 +67,8 @@ def _column(col) -> dict:
 def _table(contract: Contract) -> dict:
     columns = [_column(c) for c in contract.columns]
     columns += [
-        {"name": name, "data_type": ctype, "description": desc, "meta": {"pii": "none", "required": name != "_dq_warnings"}}
+        {"name": name, "data_type": ctype, "description": desc,
+         "config": {"meta": {"pii": "none", "required": name != "_dq_warnings"}}}
         for name, ctype, desc in INGESTION_COLUMNS
     ]
     # The ingest job guarantees one row per key per landing partition; a key re-sent in a later partition
@@ -76,14 +77,17 @@ def _table(contract: Contract) -> dict:
     return {
         "name": contract.name,
         "description": contract.description,
-        # dbt-duckdb reads the raw Parquet lake directly; other adapters ignore this and use schema `raw`.
         "config": {
-            "external_location": (
-                "read_parquet('{{ var(\"raw_root\", env_var(\"DBT_RAW_ROOT\", \"demo_output/lake\")) }}/raw/" + contract.name
-                + "/*/*.parquet', hive_partitioning = true, union_by_name = true)"
-            ),
+            "meta": {
+                "primary_key": list(contract.primary_key),
+                "event_timestamp": contract.event_timestamp,
+                # dbt-duckdb reads the raw Parquet lake directly; other adapters ignore this and use schema `raw`.
+                "external_location": (
+                    "read_parquet('{{ var(\"raw_root\", env_var(\"DBT_RAW_ROOT\", \"demo_output/lake\")) }}/raw/"
+                    + contract.name + "/*/*.parquet', hive_partitioning = true, union_by_name = true)"
+                ),
+            },
         },
-        "meta": {"primary_key": list(contract.primary_key), "event_timestamp": contract.event_timestamp},
         "data_tests": [{"unique_combination_of_columns": {"arguments": {"combination_of_columns": key}}}],
         "columns": columns,
     }
