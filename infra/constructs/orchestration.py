@@ -354,7 +354,7 @@ class Orchestration(Construct):
         alert = tasks.SnsPublish(
             self, STATE_ALERT, topic=self.topic, subject=f"{name_prefix}: analytics pipeline FAILED",
             message=sfn.TaskInput.from_text(sfn.JsonPath.format(
-                "Pipeline step '{}' failed for batch {} (execution {}). Error: {}",
+                "Pipeline step [{}] failed for batch {} (execution {}). Error: {}",
                 sfn.JsonPath.string_at("$.failed_step"), sfn.JsonPath.string_at("$.ingest_date"),
                 sfn.JsonPath.execution_name, sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.error")),
             )),
