@@ -26,6 +26,7 @@ class SynthesizedEnvironment:
     outdir: Path
     stage: Any  # infra.stage.PlatformStage (kept for construct-level inspection)
     template_paths: dict[str, Path] = field(default_factory=dict)  # stack id (e.g. "Storage") -> template file
+    stack_dependencies: dict[str, set[str]] = field(default_factory=dict)  # stack id -> stack ids it needs first
     raw_findings: list[compliance.Finding] = field(default_factory=list)  # before acknowledgments
     unacknowledged: list[compliance.Finding] = field(default_factory=list)  # after acknowledgments
     synth_error: str | None = None  # set when app.synth() failed (e.g. validation), templates still written
@@ -70,16 +71,16 @@ class SynthResult:
                 yield env, stack_id, synthesized.template(stack_id)
 
 
-def _stack_templates(outdir: Path, stage_id: str) -> dict[str, Path]:
-    """Template files of the stage's stacks, keyed by stack id, from the nested assembly manifest."""
+def _read_stage_manifest(outdir: Path, stage_id: str) -> tuple[dict[str, Path], dict[str, set[str]]]:
+    """Template file and stack dependencies of each stack of the stage, keyed by stack id ("Storage")."""
     assembly = outdir / f"assembly-{stage_id}"
-    manifest = json.loads((assembly / "manifest.json").read_text())
-    paths = {}
-    for artifact in manifest["artifacts"].values():
-        if artifact["type"] == "aws:cloudformation:stack":
-            stack_id = artifact["displayName"].split("/", 1)[1]
-            paths[stack_id] = assembly / artifact["properties"]["templateFile"]
-    return paths
+    artifacts = json.loads((assembly / "manifest.json").read_text())["artifacts"]
+    stacks = {aid: a for aid, a in artifacts.items() if a["type"] == "aws:cloudformation:stack"}
+    stack_id = {aid: a["displayName"].split("/", 1)[1] for aid, a in stacks.items()}
+    paths = {stack_id[aid]: assembly / a["properties"]["templateFile"] for aid, a in stacks.items()}
+    deps = {stack_id[aid]: {stack_id[d] for d in a.get("dependencies", []) if d in stack_id}
+            for aid, a in stacks.items()}
+    return paths, deps
 
 
 def synthesize_environment(env: str, outdir: Path, *, validation: bool = True) -> SynthesizedEnvironment:
@@ -101,5 +102,5 @@ def synthesize_environment(env: str, outdir: Path, *, validation: bool = True) -
     report = outdir / "validation-report.json"
     if report.exists():
         result.validation_report = json.loads(report.read_text())
-    result.template_paths = _stack_templates(outdir, platform.config.stage_id)
+    result.template_paths, result.stack_dependencies = _read_stage_manifest(outdir, platform.config.stage_id)
     return result
