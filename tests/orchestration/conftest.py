@@ -1,0 +1,52 @@
+"""Orchestration tests read the synthesized template of the pipeline.
+
+`orchestration_templates` is every stack template of one synthesized environment, keyed by stack name.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _tiny_app_templates() -> dict[str, dict]:
+    """The Orchestration construct in a minimal stack, for use before the platform stage wires it in."""
+    from aws_cdk import App, Environment, RemovalPolicy, Stack
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_logs as logs
+    from aws_cdk import aws_s3 as s3
+
+    from infra.constructs.orchestration import Orchestration
+
+    app = App(context=json.loads((REPO_ROOT / "cdk.json").read_text())["context"])
+    stack = Stack(app, "Orchestration", env=Environment(account="111111111111", region="eu-west-1"))
+    vpc = ec2.Vpc(stack, "Vpc", nat_gateways=0, subnet_configuration=[
+        ec2.SubnetConfiguration(name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)])
+    Orchestration(
+        stack, "Orchestration", name_prefix="fintech-dev", vpc=vpc,
+        subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+        endpoint_security_group=ec2.SecurityGroup(stack, "Endpoints", vpc=vpc),
+        data_key=kms.Key(stack, "DataKey"), logs_key=kms.Key(stack, "LogsKey"),
+        artifacts_bucket=s3.Bucket(stack, "Artifacts"), workgroup_name="fintech-dev",
+        workgroup_arn="arn:aws:redshift-serverless:eu-west-1:111111111111:workgroup/0000",
+        workgroup_security_group=ec2.SecurityGroup(stack, "Workgroup", vpc=vpc), database_name="analytics",
+        dbt_target="dev",
+        ingest_jobs={t: f"ingest-{t}" for t in ("customers", "accounts", "transactions", "login_activity",
+                                                "credit_scores")},
+        quicksight_dataset_ids=["fraud-dataset", "customer-dataset", "revenue-dataset"],
+        alert_emails=["ops@example.com"], schedule_expression="cron(0 3 * * ? *)", schedule_enabled=True,
+        usage_limit_rpu_hours=200, usage_limit_period="monthly", log_retention=logs.RetentionDays.ONE_YEAR,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    assembly = app.synth()
+    return {s.stack_name: s.template for s in assembly.stacks}
+
+
+@pytest.fixture(scope="session")
+def orchestration_templates() -> dict[str, dict]:
+    os.environ.setdefault("CDK_VALIDATION", "false")
+    return _tiny_app_templates()

@@ -1,0 +1,432 @@
+"""Execute the synthesized pipeline state machine under moto, with the real Lambda handlers run in-process.
+
+What is real: the state machine definition from the synthesized CloudFormation template (references resolved to
+the moto resources created here), the three Lambda handlers with the environment CDK gave them, boto3 calls
+against moto. What is simulated, because moto cannot run it:
+- CodeBuild: moto records StartBuild but runs nothing. The harness captures each StartBuild request, "runs" dbt by
+  writing the scenario's run_results.json under the build's ARTIFACTS_S3_URI, and delivers the EventBridge events
+  CodeBuild would emit (a phase change, then the final state change) to the callback handler.
+- Gaps of moto 5.2 (ARCHITECTURE.md): `quicksight describe_ingestion` is added (RUNNING once, then the scenario's
+  status); glue .sync needs a callback endpoint to exist; a Parallel
+  re-raising a branch's States.* error; Glue runs of chosen jobs end FAILED; Wait states are
+  shortened to 0 s so tests stay fast.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LAMBDAS_DIR = REPO_ROOT / "lambdas"
+EVENTS_DIR = REPO_ROOT / "tests" / "lambdas" / "events"
+if str(LAMBDAS_DIR) not in sys.path:
+    sys.path.insert(0, str(LAMBDAS_DIR))
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+
+
+def load_event(name: str) -> dict:
+    return json.loads((EVENTS_DIR / name).read_text())
+
+
+# --- CloudFormation reference resolution ---------------------------------------------------------------------
+
+
+class TemplateResolver:
+    """Resolve Ref / Fn::GetAtt / Fn::Join / Fn::ImportValue to the names of the moto resources the harness creates.
+
+    Physical names: a resource's explicit name property when the template sets one, else its logical id.
+    """
+
+    NAME_PROPERTIES = {
+        "AWS::Glue::Job": "Name",
+        "AWS::CodeBuild::Project": "Name",
+        "AWS::SNS::Topic": "TopicName",
+        "AWS::S3::Bucket": "BucketName",
+        "AWS::Lambda::Function": "FunctionName",
+        "AWS::DynamoDB::GlobalTable": "TableName",
+        "AWS::DynamoDB::Table": "TableName",
+        "AWS::StepFunctions::StateMachine": "StateMachineName",
+        "AWS::SQS::Queue": "QueueName",
+    }
+
+    def __init__(self, templates: list[dict]):
+        self.templates = templates
+        self.exports: dict[str, tuple[dict, Any]] = {}
+        for template in templates:
+            for output in (template.get("Outputs") or {}).values():
+                export = (output.get("Export") or {}).get("Name")
+                if isinstance(export, str):
+                    self.exports[export] = (template, output["Value"])
+
+    def name(self, template: dict, logical_id: str) -> str:
+        resource = template["Resources"][logical_id]
+        prop = self.NAME_PROPERTIES.get(resource["Type"])
+        explicit = (resource.get("Properties") or {}).get(prop) if prop else None
+        if explicit is not None:
+            return self.resolve(template, explicit)
+        if resource["Type"] == "AWS::S3::Bucket":
+            return logical_id.lower()
+        return logical_id
+
+    def arn(self, template: dict, logical_id: str) -> str:
+        kind = template["Resources"][logical_id]["Type"]
+        name = self.name(template, logical_id)
+        service, resource = {
+            "AWS::Lambda::Function": ("lambda", "function:"),
+            "AWS::SNS::Topic": ("sns", ""),
+            "AWS::DynamoDB::GlobalTable": ("dynamodb", "table/"),
+            "AWS::DynamoDB::Table": ("dynamodb", "table/"),
+            "AWS::CodeBuild::Project": ("codebuild", "project/"),
+            "AWS::StepFunctions::StateMachine": ("states", "stateMachine:"),
+            "AWS::SQS::Queue": ("sqs", ""),
+        }.get(kind, (kind.split("::")[1].lower(), f"{logical_id}/"))
+        if kind == "AWS::S3::Bucket":
+            return f"arn:aws:s3:::{name}"
+        return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}{name}"
+
+    def resolve(self, template: dict, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(template, v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) != 1:
+            return {k: self.resolve(template, v) for k, v in value.items()}
+        (key, arg), = value.items()
+        if key == "Ref":
+            pseudo = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
+                      "AWS::URLSuffix": "amazonaws.com"}
+            if arg in pseudo:
+                return pseudo[arg]
+            kind = template["Resources"][arg]["Type"]
+            return self.arn(template, arg) if kind in ("AWS::SNS::Topic", "AWS::StepFunctions::StateMachine") \
+                else self.name(template, arg)
+        if key == "Fn::GetAtt":
+            logical_id, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
+            if attribute in ("Arn", "TopicArn"):
+                return self.arn(template, logical_id)
+            if attribute in ("Name", "TopicName", "QueueName"):
+                return self.name(template, logical_id)
+            raise NotImplementedError(f"GetAtt {logical_id}.{attribute}")
+        if key == "Fn::Join":
+            separator, parts = arg
+            return separator.join(str(self.resolve(template, p)) for p in parts)
+        if key == "Fn::ImportValue":
+            source, exported = self.exports[self.resolve(template, arg)]
+            return self.resolve(source, exported)
+        if key == "Fn::Select":
+            index, items = arg
+            return self.resolve(template, items)[int(index)]
+        if key == "Fn::Split":
+            separator, text = arg
+            return self.resolve(template, text).split(separator)
+        return {key: self.resolve(template, arg)}
+
+
+# --- scenarios and results ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Scenario:
+    """What the simulated world does during one execution."""
+
+    run_results: str | None = "run_results_passed.json"  # fixture the dbt build "writes"; None = nothing
+    build_status: str = "SUCCEEDED"
+    failing_glue_jobs: set[str] = field(default_factory=set)
+    ingestion_status: str = "COMPLETED"
+    # function logical-id prefix → number of invocations that fail with a transient Lambda service error first
+    throttled_invocations: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    status: str
+    output: dict | None
+    history: list[dict]
+    notifications: list[tuple[str | None, str]]  # (subject, message)
+    ingestions: list[str]  # dataset ids with a created ingestion
+    builds: list[dict]  # StartBuild requests
+    glue_runs: list[str]  # job names started
+    invocations: list[str]  # lambda logical ids invoked (incl. throttled attempts)
+
+    def states_entered(self) -> list[str]:
+        return [e["stateEnteredEventDetails"]["name"] for e in self.history if "stateEnteredEventDetails" in e]
+
+
+class FakeContext:
+    function_name = "in-process"
+    function_version = "$LATEST"
+    invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:in-process"
+    memory_limit_in_mb = 256
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+    log_group_name = "/aws/lambda/in-process"
+    log_stream_name = "in-process"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 60_000
+
+
+# --- the harness ----------------------------------------------------------------------------------------------
+
+
+class PipelineHarness:
+    """Build once per test from the synthesized templates; `run(scenario, input)` executes the state machine."""
+
+    def __init__(self, stack_template: dict, all_templates: list[dict], monkeypatch):
+        self.template = stack_template
+        self.resolver = TemplateResolver(all_templates)
+        self.monkeypatch = monkeypatch
+        self.lock = threading.RLock()
+        resources = stack_template["Resources"]
+        machines = [k for k, r in resources.items() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+        assert len(machines) == 1, f"expected one state machine, found {machines}"
+        self.machine_logical_id = machines[0]
+        self.definition = self._definition()
+        self.functions = {
+            logical_id: {
+                "handler": r["Properties"]["Handler"],
+                "env": self.resolver.resolve(stack_template, r["Properties"]["Environment"]["Variables"]),
+            }
+            for logical_id, r in resources.items()
+            if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler", "").endswith(".app.handler")
+        }
+
+    def _definition(self) -> dict:
+        raw = self.template["Resources"][self.machine_logical_id]["Properties"]["DefinitionString"]
+        definition = json.loads(self.resolver.resolve(self.template, raw))
+
+        def shorten_waits(states: dict) -> None:
+            for state in states.values():
+                if state.get("Type") == "Wait" and "Seconds" in state:
+                    state["Seconds"] = 0
+                for branch in state.get("Branches", []):
+                    shorten_waits(branch["States"])
+                for key in ("ItemProcessor", "Iterator"):
+                    if key in state:
+                        shorten_waits(state[key]["States"])
+
+        shorten_waits(definition["States"])
+        return definition
+
+    def function(self, folder: str) -> str:
+        (logical_id,) = [k for k, f in self.functions.items() if f["handler"] == f"{folder}.app.handler"]
+        return logical_id
+
+    def env_of(self, folder: str) -> dict[str, str]:
+        return self.functions[self.function(folder)]["env"]
+
+    # --- in-process Lambda ---------------------------------------------------------------------------------
+    def invoke_in_process(self, logical_id: str, event: dict) -> Any:
+        from common import aws
+
+        spec = self.functions[logical_id]
+        module_name = spec["handler"].rsplit(".", 1)[0]
+        with self.lock:
+            saved = dict(os.environ)
+            try:
+                os.environ.update(spec["env"])
+                os.environ.update({"POWERTOOLS_TRACE_DISABLED": "true", "AWS_LAMBDA_FUNCTION_NAME": logical_id,
+                                   "AWS_DEFAULT_REGION": REGION})
+                aws.reset_clients()
+                module = importlib.import_module(module_name)
+                module.settings.cache_clear()
+                return module.handler(copy.deepcopy(event), FakeContext())
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
+                aws.reset_clients()
+
+    # --- one execution ---------------------------------------------------------------------------------------
+    def run(self, scenario: Scenario, execution_input: dict, name: str = "batch-2026-11-24-run01",
+            timeout_s: float = 90) -> RunResult:
+        config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+        with mock_aws(config=config):
+            return self._run(scenario, execution_input, name, timeout_s)
+
+    def _run(self, scenario: Scenario, execution_input: dict, name: str, timeout_s: float) -> RunResult:
+        from moto.awslambda_simple.models import LambdaSimpleBackend
+        from moto.codebuild.responses import CodeBuildResponse
+        from moto.core.exceptions import JsonRESTError
+        from moto.glue.models import FakeJob
+        from moto.quicksight.responses import QuickSightResponse
+        from moto.sns.models import sns_backends
+
+        builds: list[dict] = []
+        ingestions: list[str] = []
+        glue_runs: list[str] = []
+        invocations: list[str] = []
+        describe_calls: dict[str, int] = {}
+        throttles = dict(scenario.throttled_invocations)
+        mp = self.monkeypatch
+
+        def invoke(backend, function_name, qualifier, body, headers, response_headers):
+            logical_id = function_name.split(":")[-1]
+            invocations.append(logical_id)
+            for prefix, remaining in throttles.items():
+                if logical_id.startswith(prefix) and remaining > 0:
+                    throttles[prefix] = remaining - 1
+                    raise JsonRESTError("TooManyRequestsException", "Rate exceeded")
+            result = self.invoke_in_process(logical_id, json.loads(body))
+            return json.dumps(result).encode()
+
+        mp.setattr(LambdaSimpleBackend, "invoke", invoke)
+
+        # moto gap: a glue .sync task dereferences a callback endpoint that only exists when the service also
+        # declares .waitForTaskToken support ('NoneType' object has no attribute 'interrupt_all').
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+            state_task_service_glue as glue_service,
+        )
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
+
+        mp.setattr(glue_service, "_SUPPORTED_INTEGRATION_PATTERNS",
+                   {ResourceCondition.Sync, ResourceCondition.WaitForTaskToken})
+        # moto gap: a Parallel whose branch failed with a States.* error (e.g. States.TaskFailed from a failed Glue
+        # run) crashes building a *custom* error name from it instead of raising that error to the Catch.
+        from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+        from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+        from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
+
+        def error_name(error_name: str | None):
+            if error_name and error_name.startswith("States."):
+                return StatesErrorName.from_name(error_name)
+            return CustomErrorName(error_name)
+
+        mp.setattr(branches_decl, "CustomErrorName", error_name)
+
+        original_start_build = CodeBuildResponse.start_build
+
+        def start_build(response):
+            request = json.loads(response.body)
+            builds.append(request)
+            result = original_start_build(response)
+            from moto.codebuild.models import codebuild_backends
+
+            build_id = codebuild_backends[ACCOUNT][REGION].build_history[request["projectName"]][-1]
+            threading.Thread(target=self._finish_build, args=(scenario, request, build_id), daemon=True).start()
+            return result
+
+        mp.setattr(CodeBuildResponse, "start_build", start_build)
+
+        original_start_job_run = FakeJob.start_job_run
+
+        def start_job_run(job, *args, **kwargs):
+            run_id = original_start_job_run(job, *args, **kwargs)
+            glue_runs.append(job.name)
+            if job.name in scenario.failing_glue_jobs:
+                for run in job.job_runs:
+                    if run.job_run_id == run_id:
+                        run._transitions = [("STARTING", "RUNNING"), ("RUNNING", "FAILED")]
+            return run_id
+
+        mp.setattr(FakeJob, "start_job_run", start_job_run)
+
+        original_create_ingestion = QuickSightResponse.create_ingestion
+
+        def create_ingestion(response):
+            ingestions.append(response._get_param("DataSetId"))
+            return original_create_ingestion(response)
+
+        def describe_ingestion(response):
+            ingestion_id = response._get_param("IngestionId")
+            describe_calls[ingestion_id] = describe_calls.get(ingestion_id, 0) + 1
+            # First poll: still running (exercises the Wait/describe loop); then the scenario's final status.
+            status = "RUNNING" if describe_calls[ingestion_id] == 1 else scenario.ingestion_status
+            return json.dumps({"Ingestion": {"IngestionId": ingestion_id, "IngestionStatus": status,
+                                             "Arn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:dataset/"
+                                                    f"{response._get_param('DataSetId')}/ingestion/{ingestion_id}"},
+                               "RequestId": "r", "Status": 200})
+
+        mp.setattr(QuickSightResponse, "create_ingestion", create_ingestion)
+        mp.setattr(QuickSightResponse, "describe_ingestion", describe_ingestion, raising=False)
+
+        topic_arn = self._create_resources()
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        machine_arn = sfn.create_state_machine(
+            name=self.resolver.name(self.template, self.machine_logical_id),
+            definition=json.dumps(self.definition),
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/pipeline",
+        )["stateMachineArn"]
+        execution_arn = sfn.start_execution(stateMachineArn=machine_arn, name=name,
+                                            input=json.dumps(execution_input))["executionArn"]
+        deadline = time.monotonic() + timeout_s
+        while True:
+            described = sfn.describe_execution(executionArn=execution_arn)
+            if described["status"] != "RUNNING":
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution still RUNNING after {timeout_s}s")
+            time.sleep(0.1)
+        history = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+        topic = sns_backends[ACCOUNT][REGION].topics[topic_arn]
+        notifications = [(n[2], n[1]) for n in topic.sent_notifications]
+        output = json.loads(described["output"]) if described.get("output") else None
+        return RunResult(described["status"], output, history, notifications, ingestions, builds, glue_runs,
+                         invocations)
+
+    def _create_resources(self) -> str:
+        """Moto resources named as the resolved template references expect them; returns the alerts topic ARN."""
+        start_env, pipeline_env = self.env_of("start_dbt_build"), self.env_of("start_pipeline")
+        boto3.client("s3", region_name=REGION).create_bucket(
+            Bucket=start_env["ARTIFACTS_BUCKET"], CreateBucketConfiguration={"LocationConstraint": REGION})
+        boto3.client("dynamodb", region_name=REGION).create_table(
+            TableName=start_env["IDEMPOTENCY_TABLE"], KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+        boto3.client("codebuild", region_name=REGION).create_project(
+            name=start_env["DBT_PROJECT_NAME"], source={"type": "S3", "location": "assets/dbt.zip"},
+            artifacts={"type": "NO_ARTIFACTS"}, serviceRole=f"arn:aws:iam::{ACCOUNT}:role/dbt",
+            environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0",
+                         "computeType": "BUILD_GENERAL1_SMALL"})
+        glue = boto3.client("glue", region_name=REGION)
+        for job in json.loads(pipeline_env["INGEST_JOB_NAMES"]):
+            glue.create_job(Name=job, Role="glue", Command={"Name": "glueetl", "ScriptLocation": "s3://b/job.py"},
+                            ExecutionProperty={"MaxConcurrentRuns": 5})
+        topics = [k for k, r in self.template["Resources"].items() if r["Type"] == "AWS::SNS::Topic"]
+        assert len(topics) == 1, topics
+        return boto3.client("sns", region_name=REGION).create_topic(
+            Name=self.resolver.name(self.template, topics[0]))["TopicArn"]
+
+    # --- simulated CodeBuild -------------------------------------------------------------------------------
+    def _finish_build(self, scenario: Scenario, request: dict, build_id: str) -> None:
+        time.sleep(0.3)  # let the Lambda return and the task start waiting on its token
+        env = {v["name"]: v["value"] for v in request.get("environmentVariablesOverride", [])}
+        bucket, prefix = env["ARTIFACTS_S3_URI"][len("s3://"):].split("/", 1)
+        if scenario.run_results:
+            boto3.client("s3", region_name=REGION).put_object(
+                Bucket=bucket, Key=f"{prefix}/run_results.json",
+                Body=json.dumps(load_event(scenario.run_results)).encode())
+        variables = [{"name": k, "type": "PLAINTEXT", "value": v} for k, v in env.items()]
+        callback = self.function("dbt_build_callback")
+        for fixture, status in (("codebuild_build_phase_change.json", None),
+                                ("codebuild_build_state_succeeded.json", scenario.build_status)):
+            event = load_event(fixture)
+            event["detail"]["project-name"] = request["projectName"]
+            event["detail"]["build-id"] = build_id
+            event["detail"]["additional-information"]["environment"]["environment-variables"] = variables
+            if status:
+                event["detail"]["build-status"] = status
+            self.invoke_in_process(callback, event)
+
+
+def stack_with_state_machine(templates: dict[str, dict]) -> dict:
+    found = [t for t in templates.values()
+             if any(r["Type"] == "AWS::StepFunctions::StateMachine" for r in t.get("Resources", {}).values())]
+    assert len(found) == 1, f"expected one stack with the pipeline state machine, found {len(found)}"
+    return found[0]
+
+
+Runner = Callable[[Scenario, dict], RunResult]
