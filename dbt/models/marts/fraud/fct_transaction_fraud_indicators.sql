@@ -17,14 +17,16 @@ with transactions as (
     select
         *,
         latitude is not null and longitude is not null as has_location,
-        transaction_type = 'purchase' and amount_usd <= {{ var('card_testing_max_amount') }} and is_card_not_present
+        coalesce(transaction_type = 'purchase' and amount_usd <= {{ var('card_testing_max_amount') }} and is_card_not_present, false)
             as is_card_testing_candidate,
         -- cash just under the reporting threshold, judged in the transaction currency (each jurisdiction's
         -- threshold is 10,000 of its own currency)
-        transaction_type in ('deposit', 'withdrawal')
+        coalesce(
+            transaction_type in ('deposit', 'withdrawal')
             and (merchant_category = 'cash' or channel in ('branch', 'atm'))
-            and amount >= {{ var('structuring_band_low') }} and amount < {{ var('structuring_threshold') }}
-            as is_structuring_candidate
+            and amount >= {{ var('structuring_band_low') }} and amount < {{ var('structuring_threshold') }},
+            false
+        ) as is_structuring_candidate
     from {{ ref('int_transactions_enriched') }}
     {% if is_incremental() %}
     where transaction_at >= {{ lookback_start('transaction_at', context_days) }}
@@ -160,12 +162,13 @@ flagged as (
         (is_card_testing_candidate and in_card_testing_burst) or is_card_testing_cashout as is_card_testing,
         is_structuring_candidate and in_structuring_run as is_structuring,
         -- money leaving an account that was dormant at the end of the previous day, or after a long silence
-        transaction_type in ('transfer', 'withdrawal', 'purchase', 'payment')
+        coalesce(transaction_type in ('transfer', 'withdrawal', 'purchase', 'payment'), false)
             and (coalesce(prior_day_account_status = 'dormant', false)
                  or coalesce({{ days_between('prior_day_last_activity_date', 'transaction_date') }} >= {{ var('dormant_days') }}, false)
                  or coalesce(days_since_previous_transaction >= {{ var('dormant_days') }}, false))
             as is_dormant_reactivation,
-        country_risk_level = 'high' and coalesce(merchant_country <> home_country, true) as is_high_risk_geography
+        coalesce(country_risk_level = 'high', false) and coalesce(merchant_country <> home_country, true)
+            as is_high_risk_geography
     from travel
 ),
 
