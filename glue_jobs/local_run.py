@@ -112,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    from pyspark.sql import SparkSession
+
+    reused = SparkSession.getActiveSession() is not None  # called in-process (tests): leave the session running
     spark = local_spark()
     tables = TABLES if a.source == "all" else (a.source,)
     try:
@@ -120,13 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     except QuarantineThresholdExceeded as e:
         print(f"error: {e}", file=sys.stderr)
         manifests, code = {e.manifest.table: e.manifest}, EXIT_THRESHOLD
-    finally:
-        pass
     for t, m in manifests.items():
         print(json.dumps({"table": t, "rows_in": m.rows_in, "rows_valid": m.rows_valid,
                           "rows_quarantined": m.rows_quarantined, "rows_warned": m.rows_warned,
                           "status": m.status}))
-    spark.stop()
+    if not reused:
+        spark.stop()
     return code
 
 

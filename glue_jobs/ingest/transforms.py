@@ -185,8 +185,10 @@ def validate(df: DataFrame, contract: Contract, now: datetime) -> DataFrame:
         _column_reason(F.col(value[c.name]), F.col(parsed[c.name]), c, now).alias(reason[c.name])
         for c in contract.columns
     ])
-    errors = [F.col(FILE_ERRORS), F.when(F.col(RAW_RECORD).isNotNull(), F.lit("_record:malformed_row"))]
-    errors += [F.col(reason[c.name]) for c in contract.columns if c.required]
+    # A file- or record-level problem explains every field failure of the row: report it alone.
+    structural = F.coalesce(F.col(FILE_ERRORS), F.when(F.col(RAW_RECORD).isNotNull(), F.lit("_record:malformed_row")))
+    field_errors = _join_reasons([F.col(reason[c.name]) for c in contract.columns if c.required])
+    errors = [F.coalesce(structural, field_errors)]
     warnings = [F.col(FILE_WARNINGS)] + [F.col(reason[c.name]) for c in contract.columns if not c.required]
     keep = [n for n in df.columns]
     return stage.select(
