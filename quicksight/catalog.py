@@ -24,10 +24,13 @@ from quicksight.spec import (
     Where,
 )
 
+# Every customer-level dataset names the customer's region REGION_FIELD: one control filters them all, and
+# row-level security (rules by region) protects them all with one rules dataset.
+REGION_FIELD = "customer_country"
 # Segment and region of the customer behind a fact row (facts name the customer, not their attributes).
 _CUSTOMER = CustomerJoin("dim_customers", "customer_id",
-                         (("customer_segment", "customer_segment"), ("country", "customer_country")))
-_REGION_ONLY = CustomerJoin("dim_customers", "customer_id", (("country", "customer_country"),))
+                         (("customer_segment", "customer_segment"), ("country", REGION_FIELD)))
+_REGION_ONLY = CustomerJoin("dim_customers", "customer_id", (("country", REGION_FIELD),))
 
 DATASETS: tuple[Dataset, ...] = (
     Dataset("fraud-alerts", "Fraud alerts", "fraud_alerts",
@@ -48,7 +51,8 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("customers", "Customers", "dim_customers",
             ("customer_id", "country", "state", "customer_since", "tenure_band", "age_band", "income_band",
              "product_count", "has_credit_card", "deposit_balance_usd", "credit_balance_usd", "credit_score",
-             "credit_band", "rfm_segment", "customer_segment")),
+             "credit_band", "rfm_segment", "customer_segment"),
+            renames=(("country", REGION_FIELD),)),
     Dataset("customer-engagement", "Customer engagement and churn risk", "fct_customer_engagement",
             ("customer_id", "as_of_date", "customer_segment", "logins_30d", "failed_logins_30d",
              "transactions_30d", "transaction_amount_30d_usd", "days_since_last_transaction", "activity_trend",
@@ -95,15 +99,16 @@ FRAUD = Dashboard(
             Measure("login_id", "COUNT", "Logins"), color="risk_band", where=Where("risk_band", _ELEVATED),
             top=10, subtitle="Login attempts with risk medium or above", category_label="Reason codes",
             color_label="Risk band"),
-        Bar("geoRisk", "Alert rate by merchant country", _GEO, "country",
-            Measure("alert_rate", "AVERAGE", "Alert rate", "percent"), color="country_risk_level", top=15,
-            subtitle="Share of transactions that raised an alert (all dates)", category_label="Merchant country",
-            color_label="Country risk"),
-        Table("topAlerts", "Highest-scoring alerts", _ALERTS,
+        Bar("geoRisk", "Transaction alerts by merchant country", _GEO, "country",
+            Measure("alert_count", "SUM", "Alerts"), color="country_risk_level", top=15,
+            subtitle="Top 15 countries, coloured by the country's reference risk level (all dates)",
+            category_label="Merchant country", color_label="Country risk"),
+        Table("topAlerts", "Largest critical alerts", _ALERTS,
               (("alert_at", "Time"), ("entity_type", "Type"), ("customer_id", "Customer"),
-               ("primary_reason_code", "Rule"), ("fraud_score", "Score"), ("amount_usd", "Amount USD"),
-               ("country", "Country")),
-              sort_by="fraud_score", limit=15),
+               ("primary_reason_code", "Rule"), ("reason_codes", "All rules"), ("fraud_score", "Score"),
+               ("amount_usd", "Amount USD"), ("country", "Country"), ("customer_segment", "Segment")),
+              sort_by="amount_usd", limit=15, where=Where("risk_band", ("critical",)),
+              subtitle="Critical alerts with the most money at stake: the investigation queue"),
     ),
     controls=(
         Control("date_range", "EventDate", "Event date",
@@ -111,9 +116,9 @@ FRAUD = Dashboard(
         Control("multi_select", "Segment", "Customer segment",
                 ((_ALERTS, "customer_segment"), (_TXN, "customer_segment"), (_LOGINS, "customer_segment"))),
         Control("multi_select", "Region", "Customer region",
-                ((_ALERTS, "customer_country"), (_TXN, "customer_country"), (_LOGINS, "customer_country"))),
+                ((_ALERTS, REGION_FIELD), (_TXN, REGION_FIELD), (_LOGINS, REGION_FIELD))),
     ),
-    notes=("Alert rate by merchant country is an all-time summary per country: the controls do not filter it.",),
+    notes=("Alerts by merchant country come from an all-time summary per country: the controls do not filter it.",),
 )
 
 CUSTOMER = Dashboard(
@@ -150,7 +155,7 @@ CUSTOMER = Dashboard(
         Control("date_range", "CustomerSince", "Customer since", ((_CUST, "customer_since"),)),
         Control("multi_select", "Segment", "Customer segment",
                 ((_CUST, "customer_segment"), (_ENG, "customer_segment"))),
-        Control("multi_select", "Region", "Customer region", ((_CUST, "country"), (_ENG, "customer_country"))),
+        Control("multi_select", "Region", "Customer region", ((_CUST, REGION_FIELD), (_ENG, REGION_FIELD))),
     ),
     notes=("Engagement is measured at the reporting date (as_of_date): the date control filters the customer "
            "profile by relationship start.",),
@@ -175,8 +180,8 @@ REVENUE = Dashboard(
         Bar("byProduct", "Revenue by product and type", _REV, "product",
             Measure("revenue_usd", "SUM", "Revenue USD", "currency"), color="revenue_type",
             category_label="Product", color_label="Revenue type"),
-        Line("trend", "Weekly revenue by type", _REV, "revenue_date",
-             Measure("revenue_usd", "SUM", "Revenue USD", "currency"), color="revenue_type", granularity="WEEK",
+        Line("trend", "Daily revenue by type", _REV, "revenue_date",
+             Measure("revenue_usd", "SUM", "Revenue USD", "currency"), color="revenue_type", granularity="DAY",
              color_label="Revenue type"),
         Bar("bySegment", "Revenue by customer segment", _REV, "customer_segment",
             Measure("revenue_usd", "SUM", "Revenue USD", "currency"), color="product", category_label="Segment",

@@ -14,7 +14,20 @@ from typing import Any
 
 from quicksight import models
 from quicksight.models import DATETIME, NUMERIC, QUICKSIGHT_INPUT_TYPE, MartModel
-from quicksight.spec import KPI, Bar, Control, Dashboard, Dataset, Donut, Heatmap, Histogram, Line, Measure, Table
+from quicksight.spec import (
+    KPI,
+    ZERO_WHEN_MISSING,
+    Bar,
+    Control,
+    Dashboard,
+    Dataset,
+    Donut,
+    Heatmap,
+    Histogram,
+    Line,
+    Measure,
+    Table,
+)
 
 GRID_COLUMNS = 36
 _KPI_ROWS = 5
@@ -66,16 +79,19 @@ def dataset_tables(ds: Dataset, data_source_arn: str, marts: Mapping[str, MartMo
     """(PhysicalTableMap, LogicalTableMap) of a dataset, columns typed from the dbt model YAML."""
     marts = models.project_models() if marts is None else marts
     physical = {_FACT: _relational(marts[ds.model], list(ds.columns), data_source_arn)}
+    fact = {"Alias": ds.model, "Source": {"PhysicalTableId": _FACT}}
+    if ds.renames:
+        fact["DataTransforms"] = [{"RenameColumnOperation": {"ColumnName": old, "NewColumnName": new}}
+                                  for old, new in ds.renames]
     if ds.join is None:
-        logical = {_FACT: {"Alias": ds.model, "Source": {"PhysicalTableId": _FACT}}}
-        return physical, logical
+        return physical, {_FACT: fact}
     join_model = marts[ds.join.model]
     joined_key = f"{ds.join.model}_{ds.join.key}"
     physical[_CUSTOMER] = _relational(join_model, [ds.join.key, *(s for s, _ in ds.join.columns)], data_source_arn)
     renames = [{"RenameColumnOperation": {"ColumnName": ds.join.key, "NewColumnName": joined_key}}]
     renames += [{"RenameColumnOperation": {"ColumnName": s, "NewColumnName": a}} for s, a in ds.join.columns if s != a]
     logical = {
-        _FACT: {"Alias": ds.model, "Source": {"PhysicalTableId": _FACT}},
+        _FACT: fact,
         _CUSTOMER: {"Alias": ds.join.model, "Source": {"PhysicalTableId": _CUSTOMER}, "DataTransforms": renames},
         _JOINED: {
             "Alias": ds.name,
@@ -86,6 +102,26 @@ def dataset_tables(ds: Dataset, data_source_arn: str, marts: Mapping[str, MartMo
             "DataTransforms": [{"ProjectOperation": {"ProjectedColumns": list(ds.output_columns)}}],
         },
     }
+    return physical, logical
+
+
+def region_rules_tables(region_access: Mapping[str, str | None], region_field: str,
+                        data_source_arn: str) -> tuple[dict, dict]:
+    """(PhysicalTableMap, LogicalTableMap) of the row-level-security rules dataset: one row per QuickSight group,
+    ``region_field`` = comma-separated regions the group may see (QuickSight reads a comma as "or"), NULL = all.
+
+    The rules are reviewed config, written as literal rows of a custom SQL query (the config check allows no quotes);
+    a dbt seed could replace this once the warehouse owns an access-control table.
+    """
+    def literal(value: str | None) -> str:
+        return "null" if value is None else "'" + value.replace("'", "''") + "'"
+
+    rows = [f'select {literal(group)} as "GroupName", cast({literal(regions)} as varchar(1024)) as "{region_field}"'
+            for group, regions in sorted(region_access.items())]
+    physical = {"rules": {"CustomSql": {
+        "DataSourceArn": data_source_arn, "Name": "region_access_rules", "SqlQuery": "\nunion all\n".join(rows),
+        "Columns": [{"Name": "GroupName", "Type": "STRING"}, {"Name": region_field, "Type": "STRING"}]}}}
+    logical = {"rules": {"Alias": "region_access_rules", "Source": {"PhysicalTableId": "rules"}}}
     return physical, logical
 
 
@@ -179,6 +215,9 @@ class _Builder:
                 "FieldWells": {"LineChartAggregatedFieldWells": wells}, "Type": "LINE",
                 "XAxisLabelOptions": self.label(f"{v.granularity.title()} of {v.date}"),
                 "PrimaryYAxisLabelOptions": self.label(v.measure.label),
+                # a day without alerts is 0 alerts, not a gap bridged by the line
+                **({"PrimaryYAxisDisplayOptions": {"MissingDataConfigurations": [{"TreatmentOption": "SHOW_AS_ZERO"}]}}
+                   if v.measure.agg in ZERO_WHEN_MISSING else {}),
                 "Legend": {"Visibility": "VISIBLE" if v.color else "HIDDEN"}}}}
         if isinstance(v, Donut):
             measure = self.measure(v.id, v.dataset, v.measure)

@@ -77,9 +77,14 @@ def _use_problem(where: str, ds: Dataset, column: str, role: str, marts: Mapping
         return f'{where}: field "{column}" is not in dataset "{ds.id}": {hint}'
     model_name, source = ds.source_of(column)
     model = marts.get(model_name)
-    declared = model.columns.get(source) if model else None
+    if model is None:
+        return None  # the dataset check names the undeclared model
+    declared = model.columns.get(source)
     if declared is None:
-        return None  # reported once by the dataset check
+        return (f'{where}: field "{column}" is not a column of dbt model {model_name} ({_rel(model.path)}): fix the '
+                "field in quicksight/catalog.py or add the column to the model")
+    if declared.family is None:
+        return None  # the dataset check reports the type QuickSight cannot import
     allowed = _ROLE_FAMILIES[role]
     if allowed is not None and declared.family not in allowed:
         use = _ROLE_WORDS.get(role) or f"{role.split(':', 1)[1]} of a measure"

@@ -16,6 +16,7 @@ import html
 import json
 import sys
 import time
+from decimal import Decimal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,20 @@ import vl_convert as vlc
 
 from quicksight import catalog, fieldcheck, models, theme
 from quicksight.models import MartModel
-from quicksight.spec import KPI, Bar, Dashboard, Dataset, Donut, Heatmap, Histogram, Line, Measure, Table, Where
+from quicksight.spec import (
+    KPI,
+    ZERO_WHEN_MISSING,
+    Bar,
+    Dashboard,
+    Dataset,
+    Donut,
+    Heatmap,
+    Histogram,
+    Line,
+    Measure,
+    Table,
+    Where,
+)
 
 # Natural orders of the marts' banded values (documented in the model YAML); anything else sorts by value.
 ORDERS: tuple[tuple[str, ...], ...] = (
@@ -63,7 +77,8 @@ def dataset_sql(ds: Dataset, marts: Mapping[str, MartModel]) -> str:
     """The dataset as QuickSight builds it: the mart's columns, LEFT JOIN the customer columns."""
     base = marts[ds.model]
     table = f"{_q(models.mart_schema(base))}.{_q(base.name)}"
-    cols = [f"f.{_q(c)}" for c in ds.columns]
+    renamed = dict(ds.renames)
+    cols = [f"f.{_q(c)}" + (f" as {_q(renamed[c])}" if c in renamed else "") for c in ds.columns]
     if ds.join is None:
         return f"select {', '.join(cols)} from {table} as f"
     dim = marts[ds.join.model]
@@ -71,6 +86,18 @@ def dataset_sql(ds: Dataset, marts: Mapping[str, MartModel]) -> str:
     cols += [f"d.{_q(src)} as {_q(alias)}" for src, alias in ds.join.columns]
     key = _q(ds.join.key)
     return f"select {', '.join(cols)} from {table} as f left join {dim_table} as d on f.{key} = d.{key}"
+
+
+_PANDAS_FREQ = {"DAY": "D", "WEEK": "W-MON", "MONTH": "MS"}
+
+
+def _fill_missing_periods(frame: pd.DataFrame, visual: Line) -> pd.DataFrame:
+    periods = pd.date_range(frame["period"].min(), frame["period"].max(), freq=_PANDAS_FREQ[visual.granularity])
+    frame = frame.assign(period=pd.to_datetime(frame["period"]))
+    keys = ["period"] + ([visual.color] if visual.color else [])
+    grid = pd.MultiIndex.from_product([periods] + ([frame[visual.color].dropna().unique()] if visual.color else []),
+                                      names=keys)
+    return frame.set_index(keys).reindex(grid, fill_value=0).reset_index()
 
 
 def _where_sql(where: Where | None) -> str:
@@ -120,8 +147,10 @@ def visual_frame(con: duckdb.DuckDBPyConnection, visual, ds_sql: str) -> pd.Data
     else:
         raise TypeError(f"unsupported visual {type(visual).__name__}")
     frame = con.execute(sql).df()
+    if isinstance(visual, Line) and visual.measure.agg in ZERO_WHEN_MISSING and len(frame):
+        frame = _fill_missing_periods(frame, visual)
     for column in frame.columns:  # DECIMAL arrives as object (Python Decimal): charts need floats
-        if frame[column].dtype == object and len(frame) and frame[column].map(type).eq(__import__("decimal").Decimal).any():
+        if frame[column].dtype == object and len(frame) and frame[column].map(type).eq(Decimal).any():
             frame[column] = frame[column].astype(float)
     return frame
 
@@ -135,6 +164,15 @@ def _sort_order(values: Sequence) -> list:
         if set(present) <= set(order):
             return [v for v in order if v in present]
     return sorted(present, key=str)
+
+
+def _category_order(frame: pd.DataFrame, column: str) -> list:
+    """Banded values in their natural order (poor..exceptional), anything else largest first."""
+    values = frame[column].unique()
+    natural = _sort_order(values)
+    if any(set(v for v in values if v is not None) <= set(order) for order in ORDERS):
+        return natural
+    return frame.groupby(column)["value"].sum().sort_values(ascending=False).index.tolist()
 
 
 def _color_scale(values: Sequence) -> alt.Scale:
@@ -177,10 +215,12 @@ def visual_chart(visual, frame: pd.DataFrame, width: int = _VISUAL_WIDTH) -> alt
             text="label:N")
         return number.properties(width=width, height=56, title=_title(visual))
     if isinstance(visual, Bar):
-        order = frame.groupby(visual.category)["value"].sum().sort_values(ascending=False).index.tolist()
+        order = _category_order(frame, visual.category)
         cat_title = visual.category_label or visual.category
-        enc = {"y" if visual.horizontal else "x": alt.Y(f"{visual.category}:N", sort=order, title=cat_title,
-                                                        axis=alt.Axis(labelLimit=220)),
+        # horizontal bars: the chart title names the category, an axis title would only crowd the labels
+        enc = {"y" if visual.horizontal else "x": alt.Y(f"{visual.category}:N", sort=order,
+                                                        title=None if visual.horizontal else cat_title,
+                                                        axis=alt.Axis(labelLimit=320)),
                "x" if visual.horizontal else "y": alt.X("value:Q", title=visual.measure.label,
                                                         axis=_value_axis(visual.measure), stack="zero"),
                "tooltip": [alt.Tooltip(f"{visual.category}:N", title=cat_title),
@@ -243,13 +283,17 @@ def visual_chart(visual, frame: pd.DataFrame, width: int = _VISUAL_WIDTH) -> alt
             color=alt.condition(f"datum.value > {top * 0.55}", alt.value("#FFFFFF"), alt.value("#1B1B1B")))
         return (cells + text).properties(width=width, height=max(150, 30 * len(rows)), title=_title(visual))
     if isinstance(visual, Histogram):
-        return (alt.Chart(frame).mark_bar(color=theme.DATA_COLORS[0], binSpacing=1).encode(
+        frame = frame.assign(middle=(frame["bin_start"] + frame["bin_end"]) / 2)
+        bars = alt.Chart(frame).mark_bar(color=theme.DATA_COLORS[0], binSpacing=1).encode(
             x=alt.X("bin_start:Q", bin="binned", title=visual.label, scale=alt.Scale(domain=[0, 100])),
             x2="bin_end:Q",
             y=alt.Y("value:Q", title="Customers", axis=alt.Axis(format=",d")),
             tooltip=[alt.Tooltip("bin_start:Q", title="From"), alt.Tooltip("bin_end:Q", title="To"),
                      alt.Tooltip("value:Q", title="Customers")])
-            .properties(width=width, height=240, title=_title(visual)))
+        # counts on the bars: the long tail (the customers to call) is too small to read from the axis alone
+        counts = alt.Chart(frame).mark_text(dy=-7, fontSize=11).encode(
+            x="middle:Q", y="value:Q", text=alt.Text("value:Q", format=",d"))
+        return (bars + counts).properties(width=width, height=240, title=_title(visual))
     if isinstance(visual, Table):
         shown = frame.copy()
         for column in shown.columns:
@@ -259,12 +303,14 @@ def visual_chart(visual, frame: pd.DataFrame, width: int = _VISUAL_WIDTH) -> alt
                 shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:,.2f}")
         shown = shown.fillna("").astype(str).reset_index(drop=True)
         shown["row"] = shown.index
-        n = len(visual.columns)
-        col_width = max(70, (2 * width + 40) // n)
-        columns = [alt.Chart(shown).mark_text(align="left", fontSize=12, dx=-col_width // 2 + 4).encode(
+        def col_width(column: str, header: str) -> int:  # ~7 px per character of the longest cell
+            longest = max([len(header), *(len(v) for v in shown[column])])
+            return 7 * longest + 18
+
+        columns = [alt.Chart(shown).mark_text(align="left", fontSize=12, dx=-col_width(c, h) // 2 + 4).encode(
             y=alt.Y("row:O", axis=None), text=f"{c}:N").properties(
-            width=col_width, height=22 * max(1, len(shown)), title=alt.TitleParams(header, fontSize=12, anchor="start"))
-            for c, header in visual.columns]
+            width=col_width(c, h), height=22 * max(1, len(shown)), title=alt.TitleParams(h, fontSize=12, anchor="start"))
+            for c, h in visual.columns]
         return alt.hconcat(*columns, spacing=0, title=_title(visual))
     raise TypeError(f"unsupported visual {type(visual).__name__}")
 
@@ -296,9 +342,11 @@ def dashboard_picture(dash: Dashboard, charts: Mapping[str, alt.TopLevelMixin]) 
         rows.append(alt.hconcat(*pending, spacing=40))
     controls = ", ".join(c.title for c in dash.controls)
     subtitle = [dash.description, f"QuickSight controls: {controls} (shown here: all values)", *dash.notes]
+    # every visual keeps its own colours and legend, as in QuickSight (Vega-Lite would merge same-named scales)
+    rows = [r.resolve_scale(color="independent") if isinstance(r, alt.HConcatChart) else r for r in rows]
     return alt.vconcat(*rows, spacing=36, title=alt.TitleParams(
         dash.name, subtitle=subtitle, anchor="start", fontSize=24, subtitleFontSize=13, subtitleColor="#555555",
-        offset=16))
+        offset=16)).resolve_scale(color="independent")
 
 
 _PAGE = """<!DOCTYPE html>

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from typing import Literal, Union
 
 Aggregation = Literal["SUM", "AVERAGE", "COUNT", "DISTINCT_COUNT", "MIN", "MAX"]
+# Counts and sums of a period without rows are 0: line charts show 0 there instead of bridging the gap
+# (QuickSight MissingDataConfigurations SHOW_AS_ZERO; the renderer fills the missing periods).
+ZERO_WHEN_MISSING = frozenset({"COUNT", "DISTINCT_COUNT", "SUM"})
 NumberFormat = Literal["number", "currency", "percent", "decimal"]
 
 
@@ -30,13 +33,15 @@ class Dataset:
     id: str  # short id, unique in the project: QuickSight DataSetId suffix and Definition identifier
     name: str
     model: str
-    columns: tuple[str, ...]
+    columns: tuple[str, ...]  # model columns imported
     join: CustomerJoin | None = None
+    renames: tuple[tuple[str, str], ...] = ()  # (model column, dataset column) among ``columns``
 
     @property
     def output_columns(self) -> tuple[str, ...]:
+        renamed = dict(self.renames)
         joined = tuple(alias for _, alias in self.join.columns) if self.join else ()
-        return self.columns + joined
+        return tuple(renamed.get(c, c) for c in self.columns) + joined
 
     def source_of(self, column: str) -> tuple[str, str]:
         """(dbt model, model column) that a dataset column comes from."""
@@ -44,7 +49,7 @@ class Dataset:
             for source, alias in self.join.columns:
                 if alias == column:
                     return self.join.model, source
-        return self.model, column
+        return self.model, {new: old for old, new in self.renames}.get(column, column)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,12 @@ class QuickSightDefinitionError(ConfigError):
     (dashboard, visual, field, fix) and exits 1 instead of a traceback."""
 
 
+def _parse_region_rule(rule: str) -> tuple[str, str | None]:
+    """"group:USA,UK" -> ("group", "USA,UK"); "group:*" -> ("group", None) = every region (config checks the form)."""
+    group, regions = rule.split(":", 1)
+    return group, None if regions == "*" else regions
+
+
 class QuickSightAnalytics(Construct):
     """Attributes: ``dataset_ids`` (DataSetIds the pipeline refreshes, in catalog order), ``dataset_arns`` (id ->
     ARN), ``datasets`` / ``dashboards`` (short id -> L1), ``data_source``, ``vpc_connection``, ``security_group``,
@@ -55,6 +61,7 @@ class QuickSightAnalytics(Construct):
         warehouse_port: int,
         database_name: str,
         admin_secret_arn: str,
+        region_access: Sequence[str] = (),
         dashboards: Sequence[Dashboard] = catalog.DASHBOARDS,
         datasets: Sequence[Dataset] = catalog.DATASETS,
         marts: Mapping[str, MartModel] | None = None,
@@ -134,11 +141,29 @@ class QuickSightAnalytics(Construct):
                                                                      actions=DATA_SOURCE_READER)],
         )
 
+        # --- row-level security by customer region ---------------------------------------------------------------
+        # CloudFormation today: the dataset's top-level RowLevelPermissionDataSet (a rules dataset, user/group based).
+        # Its successor, SemanticModelConfiguration -> RowLevelPermissionConfiguration, applies only to datasets built
+        # with the new DataPrepConfiguration (aws-cdk#36519); tag-based rules apply only to anonymous embedding, and
+        # these dashboards are read by signed-in QuickSight groups. So: a rules dataset, one row per group.
+        self.region_rules: qs.CfnDataSet | None = None
+        rules = dict(_parse_region_rule(r) for r in region_access)
+        if rules:
+            physical, logical = definition.region_rules_tables(rules, catalog.REGION_FIELD, self.data_source.attr_arn)
+            # no permissions for the readers: they must not see who may see what
+            self.region_rules = qs.CfnDataSet(
+                self, "RegionAccessRules", aws_account_id=account, data_set_id=f"{name_prefix}-rls-region",
+                name=f"{name_prefix} region access rules", import_mode="SPICE",
+                physical_table_map={k: definition.camel(v) for k, v in physical.items()},
+                logical_table_map={k: definition.camel(v) for k, v in logical.items()},
+            )
+
         # --- SPICE datasets, typed from the dbt model YAML -------------------------------------------------------
         self.datasets: dict[str, qs.CfnDataSet] = {}
         self.dataset_ids: list[str] = []
         self.dataset_arns: dict[str, str] = {}
         for ds in used:
+            protected = self.region_rules is not None and catalog.REGION_FIELD in ds.output_columns
             physical, logical = definition.dataset_tables(ds, self.data_source.attr_arn, marts)
             data_set_id = f"{name_prefix}-{ds.id}"
             resource = qs.CfnDataSet(
@@ -148,6 +173,9 @@ class QuickSightAnalytics(Construct):
                 logical_table_map={k: definition.camel(v) for k, v in logical.items()},
                 permissions=[qs.CfnDataSet.ResourcePermissionProperty(principal=principal_arn,
                                                                       actions=DATASET_READER)],
+                row_level_permission_data_set=qs.CfnDataSet.RowLevelPermissionDataSetProperty(
+                    arn=self.region_rules.attr_arn, permission_policy="GRANT_ACCESS", format_version="VERSION_1",
+                    status="ENABLED") if protected else None,
             )
             self.datasets[ds.id] = resource
             self.dataset_ids.append(data_set_id)

@@ -29,4 +29,5 @@ class QuickSightStack(Stack):
             warehouse_port=REDSHIFT_PORT,
             database_name=warehouse.database_name,
             admin_secret_arn=warehouse.admin_secret_arn,
+            region_access=config.quicksight.region_access,
         )
