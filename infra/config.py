@@ -48,6 +48,8 @@ _SCHEDULE = re.compile(r"^(cron\(([^ )]+ ){5}[^ )]+\)|rate\(\d+ (minute|minutes|
 _QUICKSIGHT_PRINCIPAL = re.compile(
     r"^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:\d{12}:(group|user)/[A-Za-z0-9._@+=,-]+/[A-Za-z0-9._@+=,/-]+$"
 )
+# No quotes or semicolons: the rules become the literal rows of the RLS rules dataset's SQL.
+_REGION_RULE = re.compile(r"^[A-Za-z0-9._@+=-]+:(\*|[A-Za-z0-9 ._-]+(,[A-Za-z0-9 ._-]+)*)$")
 _CODECONNECTIONS = re.compile(r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$")
 # CloudWatch Logs accepts only these retention values (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -139,6 +141,11 @@ class QuickSightConfig:
     principal_arn: str = field(default="", metadata=check(
         lambda v: v == "" or bool(_QUICKSIGHT_PRINCIPAL.match(v)),
         "arn:aws:quicksight:<region>:<account>:group/default/<name> (or empty to skip QuickSight)"))
+    # Row-level security by customer region: "<QuickSight group>:<country>[,<country>...]" or "<group>:*" (all
+    # regions). Empty = no row-level security. With rules, a group without a rule sees no rows.
+    region_access: tuple[str, ...] = field(default=(), metadata=check(
+        lambda v: all(_REGION_RULE.match(r) for r in v),
+        'a list like ["fintech-analysts:*", "uk-fraud-team:UK"] (group, then * or countries)'))
 
 
 @dataclass(frozen=True)
