@@ -26,6 +26,7 @@ from glue_jobs.ingest.schema import RAW_RECORD, SOURCE_FILE
 log = logging.getLogger(__name__)
 
 DEFAULT_QUARANTINE_THRESHOLD = 0.05
+_COUNTS = ("rows_in", "rows_valid", "rows_quarantined", "rows_warned")
 _PARTITION_DIR = re.compile(rf"(?:^|/){INGEST_PARTITION}=(\d{{4}}-\d{{2}}-\d{{2}})(?:/|$)")
 # Session settings the transforms rely on; applied to whatever session the caller hands in (Glue or local).
 SESSION_CONF = {
@@ -233,19 +234,30 @@ def ingest_table(
         checked = tf.flag_duplicates(tf.validate(combined, contract, now), contract)
         checked = checked.persist(StorageLevel.MEMORY_AND_DISK)
         try:
-            stats = {r[INGEST_PARTITION].isoformat(): r.asDict() for r in tf.batch_statistics(checked).collect()}
-            for r in tf.reason_counts(checked).collect():
-                bucket = manifest.quarantine_reasons if r["kind"] == "quarantine" else manifest.warning_reasons
-                bucket[r["reason"]] = int(r["count"])
-            _write(tf.raw_rows(checked, contract, batch_id, now), raw_uri)
-            _write(tf.quarantine_rows(checked, contract, batch_id), quarantine_uri)
+            stats: dict[str, dict[str, int]] = {}
+            for r in tf.outcome_counts(checked).collect():
+                s = stats.setdefault(r[INGEST_PARTITION].isoformat(), dict.fromkeys(_COUNTS, 0))
+                n, bad = int(r["count"]), r["errors"] is not None
+                s["rows_in"] += n
+                s["rows_quarantined" if bad else "rows_valid"] += n
+                if not bad and r["warnings"] is not None:
+                    s["rows_warned"] += n
+                text = r["errors"] if bad else r["warnings"]
+                bucket = manifest.quarantine_reasons if bad else manifest.warning_reasons
+                for token in (text.split("; ") if text else []):
+                    bucket[token] = bucket.get(token, 0) + n
+            # Skipping an empty side saves a Spark job; its stale partitions are cleared below.
+            if any(s["rows_valid"] for s in stats.values()):
+                _write(tf.raw_rows(checked, contract, batch_id, now), raw_uri)
+            if any(s["rows_quarantined"] for s in stats.values()):
+                _write(tf.quarantine_rows(checked, contract, batch_id), quarantine_uri)
         finally:
             checked.unpersist()
     else:
         stats = {}
     for d in manifest.ingest_dates:
         s = stats.get(d, {})
-        counts = {k: int(s.get(k) or 0) for k in ("rows_in", "rows_valid", "rows_quarantined", "rows_warned")}
+        counts = {k: int(s.get(k) or 0) for k in _COUNTS}
         manifest.per_ingest_date[d] = counts
         # Dynamic overwrite only replaces partitions that receive rows; clear the ones this batch left empty
         # so a re-run never keeps rows from an earlier attempt.

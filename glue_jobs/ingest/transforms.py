@@ -236,26 +236,7 @@ def quarantine_rows(df: DataFrame, contract: Contract, batch_id: str) -> DataFra
     )
 
 
-def batch_statistics(df: DataFrame) -> DataFrame:
-    """Per ingest date: rows in, valid, quarantined, warned (valid rows that carry warnings)."""
-    bad = F.col(_ERRORS).isNotNull()
-    return df.groupBy(INGEST_PARTITION).agg(
-        F.count(F.lit(1)).alias("rows_in"),
-        F.sum(F.when(~bad, 1).otherwise(0)).alias("rows_valid"),
-        F.sum(F.when(bad, 1).otherwise(0)).alias("rows_quarantined"),
-        F.sum(F.when(~bad & F.col(_WARNINGS).isNotNull(), 1).otherwise(0)).alias("rows_warned"),
-    )
-
-
-def reason_counts(df: DataFrame) -> DataFrame:
-    """(kind, reason, rows): how many rows each reason token appears on; kind is quarantine or warning."""
-    bad = F.col(_ERRORS).isNotNull()
-    tokens = F.when(bad, F.split(F.col(_ERRORS), "; ")).otherwise(
-        F.coalesce(F.split(F.col(_WARNINGS), "; "), F.array().cast("array<string>"))
-    )
-    return (
-        df.where(bad | F.col(_WARNINGS).isNotNull())
-        .select(F.when(bad, "quarantine").otherwise("warning").alias("kind"), F.explode(tokens).alias("reason"))
-        .groupBy("kind", "reason")
-        .count()
-    )
+def outcome_counts(df: DataFrame) -> DataFrame:
+    """Rows per (ingest date, quarantine reasons, warnings): one small aggregate from which the manifest's
+    totals and per-reason counts are derived in a single pass over the batch."""
+    return df.groupBy(INGEST_PARTITION, F.col(_ERRORS).alias("errors"), F.col(_WARNINGS).alias("warnings")).count()
