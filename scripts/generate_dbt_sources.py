@@ -118,6 +118,10 @@ def source_systems() -> list[str]:
     return sorted({c.source_system for c in load_all().values()})
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if a committed file differs from the contracts")
@@ -132,9 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-            print(f"wrote {path.relative_to(REPO_ROOT)}")
+            print(f"wrote {_shown(path)}")
     if stale:
-        print(f"stale dbt sources: {', '.join(str(p.relative_to(REPO_ROOT)) for p in stale)}; "
+        print(f"stale dbt sources: {', '.join(_shown(p) for p in stale)}; "
               "run: .venv/bin/python -m scripts.generate_dbt_sources", file=sys.stderr)
         return 1
     return 0

@@ -29,6 +29,8 @@ def redshift_violations(sql: str) -> list[str]:
                 problems.append("CREATE INDEX")
             elif isinstance(node, exp.TryCast):
                 problems.append("TRY_CAST")
+            elif isinstance(node, (exp.GenerateSeries, exp.ExplodingGenerateSeries)):
+                problems.append("function GENERATE_SERIES")  # leader-node only on Redshift
             elif isinstance(node, exp.Func):
                 name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).upper()
                 if name in NOT_ON_REDSHIFT:

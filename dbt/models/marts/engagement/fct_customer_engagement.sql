@@ -70,10 +70,10 @@ scored as (
         least(100,
             -- silence: up to 40 points, full at 30+ days without a transaction
             case when days_since_last_transaction is null then 40
-                 else least(40, days_since_last_transaction * 40 / 30) end
+                 else least(40, cast(floor(days_since_last_transaction * 40.0 / 30) as integer)) end
             -- decline: up to 30 points, proportional to the drop in activity
             + case when activity_trend_pct is null then 0
-                   when activity_trend_pct < 0 then cast(round(-activity_trend_pct * 30) as integer) else 0 end
+                   when activity_trend_pct < 0 then cast(floor(-activity_trend_pct * 30 + 0.5) as integer) else 0 end
             -- digital silence: 20 points with no successful login in 30 days
             + case when logins_30d = 0 then 20 else 0 end
             -- friction: 10 points when the last 30 days had failed logins and no success
