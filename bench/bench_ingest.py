@@ -1,0 +1,54 @@
+"""Generator and local ingest throughput: a 10 M-transaction synthetic bank, then the Glue ingest transforms on
+local Spark over ~1 M (the first ingest dates) and all ~10 M transactions.
+
+Goals: generation of >= 10 M transactions <= 120 s (issue 3). Ingest rows/s is reported without a goal (local[2] on
+a shared 2-core machine says little about Glue workers; it tracks regressions). Working data lives in
+bench_output/ingest and is deleted afterwards (~2.5 GB of CSV).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+from bench.run import REPO_ROOT, Measurement
+
+WORK = REPO_ROOT / "bench_output" / "ingest"
+# 25,000 customers x 90 days x 4.8 transactions/day ~ 10.2 M transactions (plus ~4.8 M account snapshot rows).
+BANK = dict(seed=42, customers=25_000, days=90, txn_per_day=4.8)
+GENERATION_GOAL_S = 120.0
+SUBSET_ROWS = 1_000_000
+
+
+def run() -> list[Measurement]:
+    from glue_jobs.local_run import ingest_one, landing_dates, local_spark
+    from synthetic_bank import BankConfig, generate
+
+    shutil.rmtree(WORK, ignore_errors=True)
+    out: list[Measurement] = []
+    try:
+        started = time.perf_counter()
+        bank = generate(BankConfig(**BANK), WORK / "bank")
+        gen_s = time.perf_counter() - started
+        txns = bank.rows["transactions"]
+        out.append(Measurement("generate_10m_seconds", round(gen_s, 1), "s", f"<= {GENERATION_GOAL_S:g}",
+                               gen_s <= GENERATION_GOAL_S and txns >= 10_000_000,
+                               f"{txns:,} transactions, {sum(bank.rows.values()):,} rows in all tables"))
+        out.append(Measurement("generate_rows_per_s", round(sum(bank.rows.values()) / gen_s), "rows/s"))
+
+        spark = local_spark(app_name="bench-ingest", shuffle_partitions=8, driver_memory="8g")
+        try:
+            dates = landing_dates(bank.landing)
+            per_day = txns / len(dates)
+            subset = dates[: max(1, round(SUBSET_ROWS / per_day))]
+            for label, chosen in (("1m", subset), ("10m", None)):
+                started = time.perf_counter()
+                m = ingest_one(spark, "transactions", bank.landing, WORK / f"lake_{label}", f"bench-{label}", chosen)
+                secs = time.perf_counter() - started
+                out.append(Measurement(f"ingest_{label}_rows_per_s", round(m.rows_in / secs), "rows/s", "", None,
+                                       f"{m.rows_in:,} rows in {secs:.1f} s, {m.rows_quarantined} quarantined"))
+        finally:
+            spark.stop()
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)
+    return out
