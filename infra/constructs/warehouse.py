@@ -132,10 +132,11 @@ class Warehouse(Construct):
             ),
             policy=cr.AwsCustomResourcePolicy.from_statements(
                 [
-                    iam.PolicyStatement(actions=["redshift-serverless:CreateUsageLimit"], resources=[self.workgroup_arn]),
+                    # Create is authorized on the workgroup it limits and the new usage-limit resource.
                     iam.PolicyStatement(
-                        actions=["redshift-serverless:UpdateUsageLimit", "redshift-serverless:DeleteUsageLimit"],
-                        resources=[usage_limit_arns],
+                        actions=["redshift-serverless:CreateUsageLimit", "redshift-serverless:UpdateUsageLimit",
+                                 "redshift-serverless:DeleteUsageLimit"],
+                        resources=[self.workgroup_arn, usage_limit_arns],
                     ),
                 ]
             ),
