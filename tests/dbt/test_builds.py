@@ -41,6 +41,21 @@ def test_every_mart_is_populated(duckdb_marts):
         assert count > 0, mart
 
 
+def test_incremental_rerun_reproduces_the_full_build(dbt_duckdb_build, duckdb_marts):
+    """The look-back re-run recomputes the last days with their context: identical rows, no duplicates."""
+    full = dbt_duckdb_build.duckdb_path.parent / "full_build" / dbt_duckdb_build.duckdb_path.name
+    duckdb_marts.execute(f"attach '{full}' as full_build (read_only)")
+    try:
+        for table in ["analytics_intermediate.int_transactions_enriched", "analytics_marts.fct_transaction_fraud_indicators"]:
+            (only_full,) = duckdb_marts.execute(
+                f"select count(*) from (select * from full_build.{table} except select * from {table})").fetchone()
+            (only_incremental,) = duckdb_marts.execute(
+                f"select count(*) from (select * from {table} except select * from full_build.{table})").fetchone()
+            assert only_full == only_incremental == 0, table
+    finally:
+        duckdb_marts.execute("detach full_build")
+
+
 def test_incremental_rerun_keeps_one_row_per_key(duckdb_marts):
     for model, key, schema in [("int_transactions_enriched", "transaction_id", "analytics_intermediate"),
                                ("fct_transaction_fraud_indicators", "transaction_id", "analytics_marts")]:

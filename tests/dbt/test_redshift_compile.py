@@ -82,6 +82,24 @@ def test_the_checker_accepts_portable_sql():
         "datediff(second, a, b), sha2(x, 256) from t") == []
 
 
+def test_hash_identifiers_pseudonymises_every_identifier_column(tmp_path):
+    from glue_jobs.contracts import load_all
+
+    target_path = tmp_path / "target"
+    run = run_dbt(["compile", "--no-populate-cache", "--select", "staging", "--vars",
+                   "{offline_compile: true, hash_identifiers: true}"],
+                  target="prod", target_path=target_path, env=dbt_env(DBT_PII_SALT="test-salt"))
+    assert run.returncode == 0, run.output[-3000:]
+    nodes = json.loads((target_path / "manifest.json").read_text())["nodes"].values()
+    compiled = {n["name"]: n.get("compiled_code") for n in nodes if n["name"].startswith("stg_")}
+    for table, contract in load_all().items():
+        sql = compiled[f"stg_{contract.source_system}__{table}"]
+        for col in contract.columns:
+            if col.pii == "identifier":
+                assert f"sha2('test-salt' || cast({col.name} as varchar(65535)), 256) as {col.name}" in sql
+                assert f"{col.name} as {col.name}," not in sql
+
+
 def test_redshift_targets_use_iam_and_no_password():
     profiles = yaml.safe_load((DBT_DIR / "profiles.yml").read_text())["fintech_analytics"]["outputs"]
     for target in ("dev", "staging", "prod"):
