@@ -44,6 +44,7 @@ demo: install ## run the whole pipeline locally (DuckDB) and synthesize every en
 	$(PY) -m scripts.demo
 
 test: install postgres ## install everything, start services, run the whole test suite
+	@scripts/ensure_chromium.sh
 	$(PY) -m pytest
 
 synth: install ## synthesize one environment: make synth ENV=dev|staging|prod
