@@ -1,0 +1,194 @@
+"""lambdas/redshift_bootstrap under moto: the Data API polling flow, skips, failures naming the statement, time-outs.
+
+moto's redshift-data keeps every statement STARTED and answers every query with the same canned rows, so the
+backend is patched to behave like Redshift: STARTED on the first describe, then FINISHED (or FAILED for the SQL a
+test marks as failing), and rows only for the existence checks a test marks as already applied.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from moto import mock_aws
+from moto.redshiftdata.models import RedshiftDataAPIServiceBackend, StatementResult
+
+LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
+if str(LAMBDAS_DIR) not in sys.path:
+    sys.path.insert(0, str(LAMBDAS_DIR))
+
+from tests.lambdas.conftest import FakeContext  # noqa: E402 - the shared fake Lambda context
+
+STATEMENTS = [
+    {"name": "create schema analytics_marts", "sql": "create schema if not exists analytics_marts"},
+    {"name": "create role analyst", "sql": "create role analyst",
+     "skip_if": "select 1 from svv_roles where role_name = 'analyst'"},
+    {"name": "create external schema raw", "sql": "create external schema if not exists raw from data catalog "
+                                                  "database 'fintech_dev_raw' iam_role 'arn:aws:iam::1:role/r'"},
+    {"name": "grant analytics_marts to analyst", "sql": "grant usage on schema analytics_marts to role analyst"},
+]
+
+
+class FakeRedshift:
+    def __init__(self) -> None:
+        self.failing: dict[str, str] = {}  # SQL -> error text
+        self.existing: set[str] = set()  # existence queries that return a row
+        self.never_finishes: set[str] = set()
+        self.describes: dict[str, int] = {}
+        self.executed: list[str] = []  # SQL in execution order
+
+    def describe(self, backend, statement_id):
+        statement = backend.statements[statement_id]
+        count = self.describes[statement_id] = self.describes.get(statement_id, 0) + 1
+        sql = statement.query_string
+        if count == 1:
+            self.executed.append(sql)
+        if sql in self.never_finishes or count == 1:
+            return statement  # still STARTED (moto's default), like a statement Redshift is running
+        if sql in self.failing:
+            statement.status = "FAILED"
+            statement.error = self.failing[sql]
+        else:
+            statement.status = "FINISHED"
+            statement.has_result_set = sql.lstrip().lower().startswith("select")
+        return statement
+
+
+@pytest.fixture
+def redshift(monkeypatch):
+    from common import aws
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "redshift_bootstrap")
+    monkeypatch.setenv("WORKGROUP_NAME", "fintech-dev")
+    monkeypatch.setenv("DATABASE_NAME", "analytics")
+    monkeypatch.setenv("ADMIN_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift!admin")
+    fake = FakeRedshift()
+
+    def describe(self, statement_id):
+        return fake.describe(self, statement_id)
+
+    def result(self, statement_id):
+        sql = self.statements[statement_id].query_string
+        rows = [[{"longValue": 1}]] if sql in fake.existing else []
+        return StatementResult([], rows, len(rows))
+
+    monkeypatch.setattr(RedshiftDataAPIServiceBackend, "describe_statement", describe)
+    monkeypatch.setattr(RedshiftDataAPIServiceBackend, "get_statement_result", result)
+    # moto's Statement does not serialize Error: add it the way the real API returns it
+    from moto.redshiftdata import models
+
+    original = models.Statement.__iter__
+
+    def with_error(self):
+        yield from original(self)
+        if getattr(self, "error", None):
+            yield "Error", self.error
+
+    monkeypatch.setattr(models.Statement, "__iter__", with_error)
+    with mock_aws():
+        aws.reset_clients()
+        import redshift_bootstrap.app as app
+
+        app.settings.cache_clear()
+        sleeps: list[float] = []
+        monkeypatch.setattr(app, "_sleep", sleeps.append)
+        fake.sleeps = sleeps
+        yield fake
+        app.settings.cache_clear()
+        aws.reset_clients()
+
+
+def event(request_type="Create", statements=STATEMENTS, **extra):
+    return {"RequestType": request_type, "ResourceProperties": {"ServiceToken": "arn", "Statements": statements},
+            "StackId": "stack", "RequestId": "req", "LogicalResourceId": "Bootstrap", **extra}
+
+
+def handler():
+    from redshift_bootstrap.app import handler as h
+
+    return h
+
+
+def test_create_runs_every_statement_in_order_and_polls_until_finished(redshift):
+    response = handler()(event(), FakeContext())
+    # the role's existence check runs before the role is created; all SQL goes out in plan order
+    assert redshift.executed == [
+        STATEMENTS[0]["sql"], STATEMENTS[1]["skip_if"], STATEMENTS[1]["sql"], STATEMENTS[2]["sql"], STATEMENTS[3]["sql"]
+    ]
+    assert all(count == 2 for count in redshift.describes.values())  # STARTED once, then FINISHED
+    assert redshift.sleeps == [1.0] * 5
+    assert response == {"PhysicalResourceId": "redshift-bootstrap/fintech-dev/analytics",
+                        "Data": {"Executed": 4, "Skipped": 0}}
+
+
+def test_rerun_skips_what_exists_and_reapplies_the_idempotent_rest(redshift):
+    redshift.existing.add(STATEMENTS[1]["skip_if"])
+    response = handler()(event("Update", PhysicalResourceId="redshift-bootstrap/fintech-dev/analytics"), FakeContext())
+    assert STATEMENTS[1]["sql"] not in redshift.executed
+    assert response["Data"] == {"Executed": 3, "Skipped": 1}
+    assert response["PhysicalResourceId"] == "redshift-bootstrap/fintech-dev/analytics"  # never replaced
+
+
+def test_a_failed_statement_fails_the_deployment_naming_it_and_stops(redshift):
+    from redshift_bootstrap.app import StatementFailed
+
+    redshift.failing[STATEMENTS[2]["sql"]] = "ERROR: permission denied for database analytics"
+    with pytest.raises(StatementFailed, match=r"statement 'create external schema raw' FAILED: ERROR: permission denied"):
+        handler()(event(), FakeContext())
+    assert STATEMENTS[3]["sql"] not in redshift.executed
+
+
+def test_polling_backs_off_and_cancels_a_statement_that_outlives_the_function(redshift, monkeypatch):
+    import redshift_bootstrap.app as app
+
+    redshift.never_finishes.add(STATEMENTS[0]["sql"])
+    clock = [0.0]
+    monkeypatch.setattr(app, "_sleep", lambda s: (redshift.sleeps.append(s), clock.__setitem__(0, clock[0] + s)))
+    monkeypatch.setattr(app, "_clock", lambda: clock[0])
+    context = FakeContext()
+    context.get_remaining_time_in_millis = lambda: 60_000  # 60 s - 20 s margin = 40 s to work with
+    with pytest.raises(app.StatementFailed, match="'create schema analytics_marts' still STARTED .* cancelled"):
+        handler()(event(), context)
+    assert redshift.sleeps == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]  # doubling, capped at 10 s, until the deadline
+    from common.aws import client
+
+    statement_id = next(iter(redshift.describes))
+    assert client("redshift-data").describe_statement(Id=statement_id)["Status"] == "ABORTED"
+
+
+def test_delete_keeps_the_database_objects(redshift):
+    response = handler()(event("Delete", PhysicalResourceId="redshift-bootstrap/fintech-dev/analytics"), FakeContext())
+    assert redshift.executed == []
+    assert response == {"PhysicalResourceId": "redshift-bootstrap/fintech-dev/analytics"}
+
+
+def test_a_malformed_plan_is_rejected_before_any_sql(redshift):
+    with pytest.raises(ValueError, match="Statements is missing or empty"):
+        handler()(event(statements=[]), FakeContext())
+    with pytest.raises(ValueError, match="lacks name or sql"):
+        handler()(event(statements=[{"name": "x"}]), FakeContext())
+    assert redshift.executed == []
+
+
+def test_the_synthesized_plan_round_trips_through_the_handler(redshift):
+    from infra.constructs import redshift_bootstrap as rb
+
+    plan = rb.bootstrap_statements(schemas=rb.dbt_schemas(target_name="dev"), external_schema=rb.source_schema(),
+                                   glue_database="fintech_dev_raw", spectrum_role_arn="arn:aws:iam::1:role/r",
+                                   dbt_role_name="DbtRole", views=rb.staging_views())
+    properties = json.loads(json.dumps([s.as_property() for s in plan]))  # what CloudFormation sends
+    from redshift_bootstrap.app import Statement
+
+    assert [Statement.from_property(p) for p in properties] == [Statement(s.name, s.sql, s.skip_if) for s in plan]
+    # the roles/user part of the plan (every statement with an existence check) through the handler
+    part = [p for p in properties if p.get("skip_if")]
+    assert len(part) == 5  # three roles, the dbt user, its role grant
+    redshift.existing.add(part[0]["skip_if"])
+    response = handler()(event(statements=part), FakeContext())
+    assert response["Data"] == {"Executed": len(part) - 1, "Skipped": 1}
+    assert redshift.executed[0] == part[0]["skip_if"] and part[0]["sql"] not in redshift.executed
