@@ -65,6 +65,12 @@ class RenderedDashboard:
     rows: dict[str, int] = field(default_factory=dict)  # visual id -> data rows behind it
     seconds: float = 0.0
 
+    def as_summary(self) -> dict:
+        """JSON-ready facts for demo_output/summary.json."""
+        return {"name": self.dashboard.name, "html": str(self.html_path), "png": str(self.png_path),
+                "html_bytes": self.html_path.stat().st_size, "png_bytes": self.png_path.stat().st_size,
+                "visuals": len(self.rows), "rows_per_visual": self.rows, "seconds": round(self.seconds, 2)}
+
 
 # --- SQL ----------------------------------------------------------------------------------------------------------
 
