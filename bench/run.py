@@ -41,14 +41,26 @@ def discover() -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     modules = discover()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("only", nargs="*", choices=sorted(modules) + [[]], help="benchmarks to run (default: all)")
+    parser.add_argument("only", nargs="*", help=f"benchmarks to run (default: all of {', '.join(sorted(modules))})")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.only) - set(modules))
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}: choose from {', '.join(sorted(modules))}")
     results: dict[str, dict] = {}
     rows: list[list[str]] = []
+    failed: list[str] = []
     for short in args.only or sorted(modules):
         print(f"== {short}", flush=True)
         started = time.perf_counter()
-        measurements = importlib.import_module(modules[short]).run()
+        try:
+            measurements = importlib.import_module(modules[short]).run()
+        except Exception as err:  # one broken benchmark must not hide the others' figures
+            message = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
+            print(f"   FAILED: {message}", file=sys.stderr, flush=True)
+            results[short] = {"seconds": round(time.perf_counter() - started, 1), "error": message}
+            rows.append([short, "(failed)", "", "", "ERROR", message[:100]])
+            failed.append(short)
+            continue
         results[short] = {"seconds": round(time.perf_counter() - started, 1),
                           "measurements": [asdict(m) for m in measurements]}
         for m in measurements:
@@ -61,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     OUTPUT.write_text(json.dumps({"machine": {"python": platform.python_version(), "cpus": _cpus()},
                                   "benchmarks": results}, indent=2) + "\n")
     print(f"results: {OUTPUT}")
-    return 0
+    if failed:
+        print(f"benchmarks that failed: {', '.join(failed)} (see above)", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _cpus() -> int:

@@ -69,3 +69,28 @@ def test_bench_runner_discovers_modules_by_name():
     from bench.run import discover
 
     assert discover()["synth"] == "bench.bench_synth"
+
+
+def test_bench_runner_isolates_a_failing_benchmark(tmp_path, monkeypatch, capsys):
+    import sys
+    import types
+
+    import bench.run as runner
+
+    ok = types.ModuleType("bench.bench_fake_ok")
+    ok.run = lambda: [runner.Measurement("answer", 42, "units", goal="<= 50", met=True)]
+    broken = types.ModuleType("bench.bench_fake_broken")
+
+    def explode():
+        raise RuntimeError("no data: run make demo first")
+
+    broken.run = explode
+    monkeypatch.setitem(sys.modules, ok.__name__, ok)
+    monkeypatch.setitem(sys.modules, broken.__name__, broken)
+    monkeypatch.setattr(runner, "discover", lambda: {"broken": broken.__name__, "ok": ok.__name__})
+    monkeypatch.setattr(runner, "OUTPUT", tmp_path / "results.json")
+    assert runner.main([]) == 1
+    results = json.loads((tmp_path / "results.json").read_text())["benchmarks"]
+    assert results["broken"]["error"] == "RuntimeError: no data: run make demo first"
+    assert results["ok"]["measurements"][0]["value"] == 42
+    assert "answer" in capsys.readouterr().out
