@@ -181,11 +181,15 @@ def _category_order(frame: pd.DataFrame, column: str) -> list:
     return frame.groupby(column)["value"].sum().sort_values(ascending=False).index.tolist()
 
 
-def _color_scale(values: Sequence) -> alt.Scale:
+def _color_scale(values: Sequence, palette: dict[str, str]) -> alt.Scale:
+    """Risk bands in their fixed colours; any other value keeps the colour it first got on this dashboard, so
+    "interest_income" is the same blue in every chart."""
     present = _sort_order(values)
     if set(present) <= set(theme.RISK_COLORS):
         return alt.Scale(domain=present, range=[theme.RISK_COLORS[v] for v in present])
-    return alt.Scale(domain=present, range=list(theme.DATA_COLORS[: max(1, len(present))]))
+    for value in present:
+        palette.setdefault(str(value), theme.DATA_COLORS[len(palette) % len(theme.DATA_COLORS)])
+    return alt.Scale(domain=present, range=[palette[str(v)] for v in present])
 
 
 def _title(visual) -> alt.TitleParams:
@@ -213,7 +217,9 @@ def format_value(value, fmt: str) -> str:
     return f"{value:,.0f}"
 
 
-def visual_chart(visual, frame: pd.DataFrame, width: int = _VISUAL_WIDTH) -> alt.TopLevelMixin:
+def visual_chart(visual, frame: pd.DataFrame, width: int = _VISUAL_WIDTH,
+                 palette: dict[str, str] | None = None) -> alt.TopLevelMixin:
+    palette = {} if palette is None else palette
     if isinstance(visual, KPI):
         label = format_value(frame["value"].iloc[0] if len(frame) else None, visual.measure.format)
         data = pd.DataFrame({"label": [label], "what": [visual.measure.label]})
@@ -233,7 +239,7 @@ def visual_chart(visual, frame: pd.DataFrame, width: int = _VISUAL_WIDTH) -> alt
                            alt.Tooltip("value:Q", title=visual.measure.label, format=_AXIS_FORMAT[visual.measure.format])]}
         if visual.color:
             enc["color"] = alt.Color(f"{visual.color}:N", title=visual.color_label or visual.color,
-                                     scale=_color_scale(frame[visual.color].unique()),
+                                     scale=_color_scale(frame[visual.color].unique(), palette),
                                      legend=alt.Legend(orient="bottom", columns=4))
             enc["order"] = alt.Order("color_rank:Q")
             ranks = {v: i for i, v in enumerate(_sort_order(frame[visual.color].unique()))}
@@ -249,7 +255,7 @@ def visual_chart(visual, frame: pd.DataFrame, width: int = _VISUAL_WIDTH) -> alt
                "tooltip": [alt.Tooltip("period:T"), alt.Tooltip("value:Q", format=_AXIS_FORMAT[visual.measure.format])]}
         if visual.color:
             enc["color"] = alt.Color(f"{visual.color}:N", title=visual.color_label or visual.color,
-                                     scale=_color_scale(frame[visual.color].unique()),
+                                     scale=_color_scale(frame[visual.color].unique(), palette),
                                      legend=alt.Legend(orient="bottom", columns=5))
         else:
             enc["color"] = alt.value(theme.DATA_COLORS[0])
@@ -261,7 +267,7 @@ def visual_chart(visual, frame: pd.DataFrame, width: int = _VISUAL_WIDTH) -> alt
         title = visual.category_label or visual.category
         base = alt.Chart(frame).encode(
             theta=alt.Theta("value:Q", stack=True),
-            color=alt.Color(f"{visual.category}:N", title=title, scale=_color_scale(frame[visual.category].unique()),
+            color=alt.Color(f"{visual.category}:N", title=title, scale=_color_scale(frame[visual.category].unique(), palette),
                             sort=_sort_order(frame[visual.category].unique()), legend=alt.Legend(orient="right")),
             tooltip=[alt.Tooltip(f"{visual.category}:N", title=title),
                      alt.Tooltip("value:Q", title=visual.measure.label, format=_AXIS_FORMAT[visual.measure.format]),
@@ -427,11 +433,11 @@ def render(duckdb_path: str | Path, out_dir: str | Path, *, dashboards: Sequence
             started = time.perf_counter()
             sql = {d: dataset_sql(by_id[d], marts) for d in dash.datasets}
             rendered = RenderedDashboard(dash, out / f"{dash.id}.html", out / f"{dash.id}.png")
-            charts = {}
+            charts, palette = {}, {}
             for visual in dash.all_visuals:
                 frame = visual_frame(con, visual, sql[visual.dataset])
                 rendered.rows[visual.id] = len(frame)
-                charts[visual.id] = visual_chart(visual, frame)
+                charts[visual.id] = visual_chart(visual, frame, palette=palette)
             rendered.html_path.write_text(dashboard_html(dash, charts, bundle))
             picture = _config(dashboard_picture(dash, charts)).properties(padding=24)
             rendered.png_path.write_bytes(vlc.vegalite_to_png(picture.to_dict(), scale=png_scale))
