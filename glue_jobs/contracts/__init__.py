@@ -13,7 +13,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+try:
+    import yaml
+except ImportError:  # the Glue runtime: contracts come from the JSON bundle the CDK asset adds (_bundle.json)
+    yaml = None
 
 CONTRACTS_DIR = Path(__file__).resolve().parent
 
@@ -126,8 +129,10 @@ def _parse_column(path: Path, raw: dict[str, Any]) -> Column:
     )
 
 
-def parse_contract(path: Path) -> Contract:
-    raw = yaml.safe_load(path.read_text())
+def parse_contract(path: Path, raw: Any = None) -> Contract:
+    """Parse a contract file (or, when given, its already-loaded mapping `raw`)."""
+    if raw is None:
+        raw = yaml.safe_load(path.read_text())
     if not isinstance(raw, dict):
         raise _fail(path, "must be a mapping")
     columns = tuple(_parse_column(path, c) for c in raw.get("columns") or [])
@@ -163,6 +168,12 @@ def parse_contract(path: Path) -> Contract:
 @lru_cache(maxsize=None)
 def load_all() -> dict[str, Contract]:
     """Every contract in this folder, keyed by table name, in a stable order."""
+    bundle = CONTRACTS_DIR / "_bundle.json"
+    if yaml is None and bundle.exists():
+        import json
+
+        raw = json.loads(bundle.read_text())
+        return {name: parse_contract(CONTRACTS_DIR / f"{name}.yml", raw[name]) for name in sorted(raw)}
     return {p.stem: parse_contract(p) for p in sorted(CONTRACTS_DIR.glob("*.yml"))}
 
 
