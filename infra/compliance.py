@@ -39,7 +39,7 @@ class Ack:
 
     def rule_for(self, config: EnvironmentConfig) -> str:
         return self.rule.format(account=config.account, region=config.region, partition="aws",
-                                glue_database=config.glue_database_name)
+                                glue_database=config.glue_database_name, resource_prefix=config.resource_prefix)
 
 
 @dataclass(frozen=True)
@@ -137,8 +137,75 @@ FOUNDATION: tuple[Ack, ...] = (
         "so there is no event to park in a dead-letter queue."),
 )
 
+_ORCH = "Orchestration/Orchestration"
+_ORCH_FUNCTIONS = ("StartPipeline", "StartDbtBuild", "DbtBuildCallback")
+_XRAY_AND_VPC = (
+    "Only actions without resource-level permissions: X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) "
+    "and the EC2 network-interface Describe/Create/Delete a VPC function or build needs."
+)
+_L2_GRANT = "aws-cdk-lib grant for exactly this resource (generated action group); resource-scoped, no other bucket/key."
+
+ORCHESTRATION: tuple[Ack, ...] = (
+    # Every orchestration role holds only its own CDK-generated grants.
+    *(a for role in (*(f"{f}/ServiceRole" for f in _ORCH_FUNCTIONS), "DbtRunner/Role", "StateMachine/Role",
+                     "SchedulerRole")
+      for a in _per_pack(f"{_ORCH}/{role}/DefaultPolicy/Resource", "IAMNoInlinePolicy", INLINE_POLICY)),
+    *_per_pack(f"{_ORCH}/DbtRunner/Project/PolicyDocument/Resource", "IAMNoInlinePolicy",
+               INLINE_POLICY + " (CodeBuild's VPC network-interface permissions for this one project)"),
+    *(Ack(f"{_ORCH}/{f}/ServiceRole/Resource", f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+          f"service-role/{policy}]", reason)
+      for f in _ORCH_FUNCTIONS for policy, reason in (
+          ("AWSLambdaBasicExecutionRole", "AWS managed policy granting only writes to the function's own logs."),
+          ("AWSLambdaVPCAccessExecutionRole", "AWS managed policy granting only the ENI actions a VPC Lambda needs.")
+      )),
+    *(Ack(f"{_ORCH}/{f}/ServiceRole/DefaultPolicy/Resource", "AwsSolutions-IAM5[Resource::*]", _XRAY_AND_VPC)
+      for f in _ORCH_FUNCTIONS),
+    Ack(f"{_ORCH}/StateMachine/Role/DefaultPolicy/Resource", "AwsSolutions-IAM5[Resource::*]",
+        "X-Ray tracing and CloudWatch Logs delivery (logs:*LogDelivery, DescribeLogGroups...) of the state machine: "
+        "these actions have no resource-level permissions."),
+    Ack(f"{_ORCH}/StateMachine/Role/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::<OrchestrationStartDbtBuild6A0E5062.Arn>:*]",
+        "lambda:InvokeFunction on the start-dbt-build function and its versions/aliases only (CDK LambdaInvoke)."),
+    Ack(f"{_ORCH}/DbtRunner/Project/PolicyDocument/Resource", "AwsSolutions-IAM5[Resource::*]", _XRAY_AND_VPC),
+    Ack(f"{_ORCH}/DbtRunner/Role/DefaultPolicy/Resource", "AwsSolutions-IAM5[Resource::*]",
+        "sts:GetServiceBearerToken has no resource type; the statement's condition limits it to "
+        "sts:AWSServiceName=codeartifact.amazonaws.com (CodeArtifact login)."),
+    Ack(f"{_ORCH}/DbtRunner/Role/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]",
+        "CodeBuild VPC builds create their ENI at build time (CreateNetworkInterfacePermission, conditioned by CDK "
+        "on this project's subnets); its id cannot be known in advance."),
+    Ack(f"{_ORCH}/DbtRunner/Role/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::arn:aws:codebuild:{region}:{account}:report-group/"
+        "<OrchestrationDbtRunnerProjectAF8E6296>-*]",
+        "CodeBuild test-report groups of this project only (CDK default grant)."),
+    Ack(f"{_ORCH}/DbtRunner/Role/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/"
+        "<OrchestrationDbtRunnerProjectAF8E6296>:*]",
+        "Log streams of this project's default log group (CDK default grant); builds log to the KMS group."),
+    Ack(f"{_ORCH}/DbtRunner/Role/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::arn:aws:s3:::cdk-hnb659fds-assets-{account}-{region}/*]",
+        "Read of the CDK asset objects (dbt project, runner scripts) the build downloads as its sources; the asset "
+        "keys are content hashes decided at synth."),
+    Ack(f"{_ORCH}/DbtRunner/Role/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::{resource_prefix}-artifacts-bucket-arn/dbt-runs/*]",
+        "The build uploads dbt artifacts under dbt-runs/<execution id>/ (one folder per pipeline execution)."),
+    *(Ack(f"{_ORCH}/DbtRunner/Role/DefaultPolicy/Resource", f"AwsSolutions-IAM5[Action::{action}]", _L2_GRANT)
+      for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*", "s3:Abort*", "s3:GetBucket*", "s3:GetObject*",
+                     "s3:List*")),
+    *_per_pack(f"{_ORCH}/DbtRunner/Project/Resource", "CodeBuildProjectSourceRepoUrl",
+               "The sources are S3 assets uploaded by CDK (no GitHub/Bitbucket repository, no stored Git "
+               "credentials or URL tokens).", packs=("PCI.DSS.321",)),
+    Ack(f"{_ORCH}/DbtBuildCallback/ServiceRole/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::{resource_prefix}-artifacts-bucket-arn/dbt-runs/*]",
+        "s3:GetObject only, on the dbt artifacts of pipeline executions (dbt-runs/<execution id>/...)."),
+    Ack(f"{_ORCH}/StartDbtBuild/ServiceRole/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::{resource_prefix}-artifacts-bucket-arn/dbt-runs/*/orchestration/*]",
+        "Reads/writes only the orchestration objects of each execution (task token, build claim): "
+        "dbt-runs/<execution id>/orchestration/."),
+)
+
 # Other areas: define INGESTION / ORCHESTRATION / QUICKSIGHT / CICD tuples above this line and add them here.
-ACKNOWLEDGMENTS: tuple[Ack, ...] = (*FOUNDATION,)
+ACKNOWLEDGMENTS: tuple[Ack, ...] = (*FOUNDATION, *ORCHESTRATION,)
 
 
 def acknowledgments_for(env_name: str) -> list[Ack]:

@@ -33,13 +33,15 @@ from constructs import Construct
 from infra.config import EnvironmentConfig
 from infra.stacks.audit import AuditStack
 from infra.stacks.network import NetworkStack
+from infra.stacks.orchestration import OrchestrationStack
 from infra.stacks.security import SecurityStack
 from infra.stacks.storage import StorageStack
 from infra.stacks.warehouse import WarehouseStack
 
 
 class PlatformStage(Stage):
-    """Attributes: ``config``, ``security``, ``storage``, ``audit``, ``network``, ``warehouse`` (the stacks)."""
+    """Attributes: ``config``, ``security``, ``storage``, ``audit``, ``network``, ``warehouse``, ``orchestration``
+    (the stacks)."""
 
     def __init__(self, scope: Construct, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, config.stage_id, env=Environment(account=config.account, region=config.region))
@@ -65,6 +67,15 @@ class PlatformStage(Stage):
                                         data_key=self.security.data_key, logs_key=self.security.logs_key,
                                         lake=self.storage.lake, network=self.network.network,
                                         description="Redshift Serverless warehouse", **common)
+        # ingest_jobs / quicksight_dataset_ids: pass the ingestion stack's {table: job name} and the QuickSight
+        # stack's dataset ids once those stacks exist (empty = the pipeline has no such step yet).
+        self.orchestration = OrchestrationStack(self, "Orchestration", stack_name=name("Orchestration"),
+                                                data_key=self.security.data_key, logs_key=self.security.logs_key,
+                                                lake=self.storage.lake, network=self.network.network,
+                                                warehouse=self.warehouse.warehouse, ingest_jobs={},
+                                                quicksight_dataset_ids=[],
+                                                description="Pipeline: dbt runner, Lambdas, Step Functions, alerts",
+                                                **common)
 
         for stack in self.stacks:
             Tags.of(stack).add("project", config.name_prefix)

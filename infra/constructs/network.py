@@ -27,6 +27,7 @@ INTERFACE_ENDPOINTS: dict[str, ec2.InterfaceVpcEndpointAwsService] = {
     "CodeArtifactRepositories": ec2.InterfaceVpcEndpointAwsService.CODEARTIFACT_REPOSITORIES,
     "Monitoring": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,  # custom metrics
     "Events": ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE,
+    "XRay": ec2.InterfaceVpcEndpointAwsService.XRAY,  # active tracing of the orchestration Lambdas (VPC)
 }
 
 

@@ -36,7 +36,6 @@ from pathlib import Path
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -104,8 +103,8 @@ def powertools_layer_dir() -> str:
 
 class Orchestration(Construct):
     """Attributes: ``state_machine``, ``topic``, ``dbt_runner``, ``start_pipeline``, ``start_dbt_build``,
-    ``dbt_build_callback`` (lambda Functions), ``dead_letter_queue``, ``idempotency_table``, ``alarms`` (by name),
-    ``dashboard``, ``metrics_namespace``.
+    ``dbt_build_callback`` (lambda Functions), ``lambda_security_group``, ``dead_letter_queue``,
+    ``schedule``, ``alarms`` (by name), ``dashboard``, ``metrics_namespace``.
     """
 
     def __init__(
@@ -141,8 +140,8 @@ class Orchestration(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        if not ingest_jobs:
-            raise ValueError("Orchestration needs the Glue ingest jobs (ingest_jobs={table: job name}): pass them from the ingestion stack")
+        # ingest_jobs may be empty while no ingestion stack exists: the pipeline then starts at dbt and has no
+        # Glue rules or alarms (nothing pretends to ingest).
         self.metrics_namespace = f"{name_prefix}/pipeline"
         self._removal_policy = removal_policy
         self._log_retention = log_retention
@@ -192,16 +191,16 @@ class Orchestration(Construct):
         )
         self._code = lambda_.Code.from_asset(str(LAMBDAS_DIR), exclude=["**/__pycache__", "*.pyc", "README.md"])
         self._data_key = data_key
-
-        self.idempotency_table = dynamodb.TableV2(
-            self, "IdempotencyTable",
-            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
-            time_to_live_attribute="expiration",
-            encryption=dynamodb.TableEncryptionV2.customer_managed_key(data_key),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True),
-            removal_policy=removal_policy,
+        # The functions run in the isolated subnets like everything else (PCI DSS 1.3 / NIST SC-7) and reach AWS
+        # through the network's endpoints (S3 gateway; Step Functions, CodeBuild, Glue, X-Ray interface endpoints).
+        self._vpc, self._subnets = vpc, subnets
+        self.lambda_security_group = ec2.SecurityGroup(
+            self, "LambdaSecurityGroup", vpc=vpc, description="Orchestration Lambdas", allow_all_outbound=False
         )
+        self.lambda_security_group.connections.allow_to(endpoint_security_group, ec2.Port.tcp(443),
+                                                        "AWS APIs via interface endpoints")
+        # The S3 gateway endpoint has no security group; with no internet route this reaches only it.
+        self.lambda_security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "S3 gateway endpoint")
 
         self.start_dbt_build = self._function(
             "StartDbtBuild", "start_dbt_build", reserved_concurrency=5,
@@ -209,17 +208,20 @@ class Orchestration(Construct):
                 "DBT_PROJECT_NAME": project.project_name,
                 "ARTIFACTS_BUCKET": artifacts_bucket.bucket_name,
                 "ARTIFACTS_PREFIX": self.dbt_runner.artifacts_prefix,
-                "IDEMPOTENCY_TABLE": self.idempotency_table.table_name,
                 "DBT_TARGET": dbt_target,
-                # Covers the longest the task can wait (see task_timeout below) plus Lambda retries.
-                "IDEMPOTENCY_TTL_SECONDS": str(int((dbt_timeout.to_seconds() + 3 * 3600))),
             },
         )
         self.start_dbt_build.add_to_role_policy(
             iam.PolicyStatement(actions=["codebuild:StartBuild"], resources=[project.project_arn])
         )
-        self.idempotency_table.grant_read_write_data(self.start_dbt_build)
-        artifacts_bucket.grant_put(self.start_dbt_build, f"{self.dbt_runner.artifacts_prefix}/*/task-token")
+        # The task token and the build claim (idempotency) of each execution: dbt-runs/<execution id>/...
+        self.start_dbt_build.add_to_role_policy(iam.PolicyStatement(
+            actions=["s3:GetObject", "s3:PutObject"],
+            resources=[artifacts_bucket.arn_for_objects(f"{self.dbt_runner.artifacts_prefix}/*/orchestration/*")]))
+        self.start_dbt_build.add_to_role_policy(iam.PolicyStatement(
+            actions=["s3:ListBucket"], resources=[artifacts_bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": f"{self.dbt_runner.artifacts_prefix}/*"}}))
+        data_key.grant(self.start_dbt_build, "kms:Decrypt", "kms:GenerateDataKey")
 
         self.dbt_build_callback = self._function(
             "DbtBuildCallback", "dbt_build_callback", reserved_concurrency=5,
@@ -228,7 +230,15 @@ class Orchestration(Construct):
                 "ARTIFACTS_BUCKET": artifacts_bucket.bucket_name,
             },
         )
-        artifacts_bucket.grant_read(self.dbt_build_callback, f"{self.dbt_runner.artifacts_prefix}/*")
+        # Read the run's artifacts; ListBucket (on the bucket only) makes a missing run_results.json a 404, which
+        # the callback reports as "dbt wrote no results", instead of a 403.
+        self.dbt_build_callback.add_to_role_policy(iam.PolicyStatement(
+            actions=["s3:GetObject"],
+            resources=[artifacts_bucket.arn_for_objects(f"{self.dbt_runner.artifacts_prefix}/*")]))
+        self.dbt_build_callback.add_to_role_policy(iam.PolicyStatement(
+            actions=["s3:ListBucket"], resources=[artifacts_bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": f"{self.dbt_runner.artifacts_prefix}/*"}}))
+        data_key.grant_decrypt(self.dbt_build_callback)
 
         # --- state machine -------------------------------------------------------------------------------------
         task_timeout = dbt_timeout.plus(Duration.minutes(30 + 15))  # queue (DbtRunner) + install + upload
@@ -251,14 +261,16 @@ class Orchestration(Construct):
             },
         )
         self.state_machine.grant_start_execution(self.start_pipeline)
-        self.state_machine.grant_read(self.start_pipeline)
-        self.start_pipeline.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["glue:GetJobRun", "glue:GetJobRuns"],
-                resources=[stack.format_arn(service="glue", resource="job", resource_name=job)
-                           for job in ingest_jobs.values()],
+        self.start_pipeline.add_to_role_policy(iam.PolicyStatement(
+            actions=["states:ListExecutions"], resources=[self.state_machine.state_machine_arn]))
+        if ingest_jobs:
+            self.start_pipeline.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["glue:GetJobRun", "glue:GetJobRuns"],
+                    resources=[stack.format_arn(service="glue", resource="job", resource_name=job)
+                               for job in ingest_jobs.values()],
+                )
             )
-        )
 
         # --- triggers ------------------------------------------------------------------------------------------
         events.Rule(
@@ -272,34 +284,41 @@ class Orchestration(Construct):
             targets=[targets.LambdaFunction(self.dbt_build_callback, dead_letter_queue=self.dead_letter_queue,
                                             retry_attempts=8, max_event_age=Duration.hours(2))],
         )
-        events.Rule(
-            self, "GlueBackfillEvents",
-            description="Ingest job runs that succeeded → start_pipeline (dbt after backfills)",
-            event_pattern=events.EventPattern(
-                source=["aws.glue"], detail_type=["Glue Job State Change"],
-                detail={"jobName": list(ingest_jobs.values()), "state": ["SUCCEEDED"]},
-            ),
-            targets=[targets.LambdaFunction(self.start_pipeline, dead_letter_queue=self.dead_letter_queue,
-                                            retry_attempts=8, max_event_age=Duration.hours(6))],
-        )
-        self._glue_failure_rule = events.Rule(
-            self, "GlueFailureEvents",
-            description="Ingest job runs that failed (pipeline or backfill) → SNS alert",
-            event_pattern=events.EventPattern(
-                source=["aws.glue"], detail_type=["Glue Job State Change"],
-                detail={"jobName": list(ingest_jobs.values()), "state": ["FAILED", "TIMEOUT", "ERROR"]},
-            ),
-            targets=[targets.SnsTopic(self.topic, message=events.RuleTargetInput.from_text(
-                f"Glue job {events.EventField.from_path('$.detail.jobName')} run "
-                f"{events.EventField.from_path('$.detail.jobRunId')} ended "
-                f"{events.EventField.from_path('$.detail.state')}: {events.EventField.from_path('$.detail.message')}"
-            ))],
-        )
+        self._glue_failure_rule: events.Rule | None = None
+        if ingest_jobs:
+            events.Rule(
+                self, "GlueBackfillEvents",
+                description="Ingest job runs that succeeded → start_pipeline (dbt after backfills)",
+                event_pattern=events.EventPattern(
+                    source=["aws.glue"], detail_type=["Glue Job State Change"],
+                    detail={"jobName": list(ingest_jobs.values()), "state": ["SUCCEEDED"]},
+                ),
+                targets=[targets.LambdaFunction(self.start_pipeline, dead_letter_queue=self.dead_letter_queue,
+                                                retry_attempts=8, max_event_age=Duration.hours(6))],
+            )
+            self._glue_failure_rule = events.Rule(
+                self, "GlueFailureEvents",
+                description="Ingest job runs that failed (pipeline or backfill) → SNS alert",
+                event_pattern=events.EventPattern(
+                    source=["aws.glue"], detail_type=["Glue Job State Change"],
+                    detail={"jobName": list(ingest_jobs.values()), "state": ["FAILED", "TIMEOUT", "ERROR"]},
+                ),
+                targets=[targets.SnsTopic(self.topic, message=events.RuleTargetInput.from_text(
+                    f"Glue job {events.EventField.from_path('$.detail.jobName')} run "
+                    f"{events.EventField.from_path('$.detail.jobRunId')} ended "
+                    f"{events.EventField.from_path('$.detail.state')}: {events.EventField.from_path('$.detail.message')}"
+                ))],
+            )
 
         scheduler_role = iam.Role(self, "SchedulerRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
                                   description="EventBridge Scheduler: start the pipeline on schedule")
-        self.start_pipeline.grant_invoke(scheduler_role)
-        self.dead_letter_queue.grant_send_messages(scheduler_role)
+        # Explicit statements: the L2 grants would add every function version (:*) and kms:ReEncrypt*.
+        scheduler_role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"],
+                                                         resources=[self.start_pipeline.function_arn]))
+        scheduler_role.add_to_policy(iam.PolicyStatement(actions=["sqs:SendMessage"],
+                                                         resources=[self.dead_letter_queue.queue_arn]))
+        scheduler_role.add_to_policy(iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                                                         resources=[alerts_key.key_arn]))
         self.schedule = scheduler.CfnSchedule(
             self, "Schedule",
             description="Nightly pipeline run (config: pipeline.schedule_expression)",
@@ -345,6 +364,9 @@ class Orchestration(Construct):
             environment_encryption=self._data_key,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
+            vpc=self._vpc,
+            vpc_subnets=self._subnets,
+            security_groups=[self.lambda_security_group],
         )
 
     def _state_machine(self, *, name_prefix: str, ingest_jobs: Mapping[str, str], ingest_date_argument: str, dataset_ids: list[str],
@@ -373,7 +395,7 @@ class Orchestration(Construct):
             state.add_catch(on_failure(step), errors=["States.ALL"], result_path="$.error")
 
         # Glue ingestion, one branch per source table.
-        ingest = sfn.Parallel(self, STATE_INGEST, result_path="$.ingest")
+        ingest = sfn.Parallel(self, STATE_INGEST, result_path="$.ingest") if ingest_jobs else None
         for table, job_name in ingest_jobs.items():
             run = tasks.GlueStartJobRun(
                 self, f"Ingest {table}", glue_job_name=job_name,
@@ -390,7 +412,8 @@ class Orchestration(Construct):
             run.add_retry(errors=_GLUE_TRANSIENT_ERRORS, interval=Duration.seconds(30), max_attempts=3,
                           backoff_rate=2, jitter_strategy=sfn.JitterType.FULL)
             ingest.branch(run)
-        catch(ingest, STATE_INGEST)
+        if ingest is not None:
+            catch(ingest, STATE_INGEST)
 
         dbt = tasks.LambdaInvoke(
             self, STATE_DBT, lambda_function=self.start_dbt_build,
@@ -439,11 +462,13 @@ class Orchestration(Construct):
             .otherwise(tests_failed)
         )
 
-        start = sfn.Choice(self, "Skip ingest?").when(
-            sfn.Condition.and_(sfn.Condition.is_present("$.skip_ingest"),
-                               sfn.Condition.boolean_equals("$.skip_ingest", True)),
-            dbt,
-        ).otherwise(ingest.next(dbt))
+        start: sfn.IChainable = dbt
+        if ingest_jobs:
+            start = sfn.Choice(self, "Skip ingest?").when(
+                sfn.Condition.and_(sfn.Condition.is_present("$.skip_ingest"),
+                                   sfn.Condition.boolean_equals("$.skip_ingest", True)),
+                dbt,
+            ).otherwise(ingest.next(dbt))
 
         log_group = logs.LogGroup(self, "StateMachineLogs", encryption_key=self._logs_key,
                                   retention=self._log_retention, removal_policy=self._removal_policy)
@@ -456,14 +481,14 @@ class Orchestration(Construct):
             tracing_enabled=True,
             timeout=timeout,
         )
-        if dataset_ids:
-            account_region = f"{stack.region}:{stack.account}"
-            machine.add_to_role_policy(iam.PolicyStatement(
-                actions=["quicksight:CreateIngestion", "quicksight:DescribeIngestion"],
-                resources=[f"arn:{stack.partition}:quicksight:{account_region}:dataset/{d}{suffix}"
-                           for d in dataset_ids for suffix in ("", "/ingestion/*")],
-            ))
         return machine
+
+    def _dataset_arns(self, dataset_ids: list[str]) -> list[str]:
+        # CreateIngestion/DescribeIngestion authorize on the ingestion resource, whose id the state machine
+        # generates per run (States.UUID()): each dataset's ingestion/*, nothing else.
+        stack = Stack.of(self)
+        return [stack.format_arn(service="quicksight", resource="dataset", resource_name=f"{d}/ingestion/*")
+                for d in dataset_ids]
 
     def _quicksight_refresh(self, dataset_ids: list[str], poll_interval: Duration, catch, success) -> sfn.IChainable:
         account = Stack.of(self).account
@@ -471,7 +496,7 @@ class Orchestration(Construct):
             self, "Create ingestion", service="quicksight", action="createIngestion",
             parameters={"AwsAccountId": account, "DataSetId": sfn.JsonPath.string_at("$.dataset_id"),
                         "IngestionId": sfn.JsonPath.string_at("$.ingestion_id"), "IngestionType": "FULL_REFRESH"},
-            iam_resources=["*"],  # narrowed by the state machine policy added in _state_machine
+            iam_resources=self._dataset_arns(dataset_ids),
             result_path=sfn.JsonPath.DISCARD,
         )
         create.add_retry(errors=[*_SDK_TRANSIENT_ERRORS, "QuickSight.LimitExceededException"],
@@ -482,7 +507,7 @@ class Orchestration(Construct):
             self, "Describe ingestion", service="quicksight", action="describeIngestion",
             parameters={"AwsAccountId": account, "DataSetId": sfn.JsonPath.string_at("$.dataset_id"),
                         "IngestionId": sfn.JsonPath.string_at("$.ingestion_id")},
-            iam_resources=["*"],
+            iam_resources=self._dataset_arns(dataset_ids),
             result_selector={"status": sfn.JsonPath.string_at("$.Ingestion.IngestionStatus")},
             result_path="$.ingestion",
         )
@@ -535,11 +560,12 @@ class Orchestration(Construct):
               "A pipeline execution hit the state machine timeout: check the Glue and dbt durations")
         alarm("PipelineAborted", sm.metric_aborted(period=five_minutes, statistic="Sum"),
               "A pipeline execution was stopped (by hand or by a deployment)")
-        alarm("GlueJobFailed",
-              cloudwatch.Metric(namespace="AWS/Events", metric_name="TriggeredRules",
-                                dimensions_map={"RuleName": self._glue_failure_rule.rule_name},
-                                period=five_minutes, statistic="Sum"),
-              "An ingest Glue job run failed (pipeline or backfill): see the Glue job run and the SNS message")
+        if self._glue_failure_rule is not None:
+            alarm("GlueJobFailed",
+                  cloudwatch.Metric(namespace="AWS/Events", metric_name="TriggeredRules",
+                                    dimensions_map={"RuleName": self._glue_failure_rule.rule_name},
+                                    period=five_minutes, statistic="Sum"),
+                  "An ingest Glue job run failed (pipeline or backfill): see the Glue job run and the SNS message")
         for name, fn in (("StartPipeline", self.start_pipeline), ("StartDbtBuild", self.start_dbt_build),
                          ("DbtBuildCallback", self.dbt_build_callback)):
             alarm(f"{name}Errors", fn.metric_errors(period=five_minutes, statistic="Sum"),
@@ -581,8 +607,9 @@ class Orchestration(Construct):
             cloudwatch.GraphWidget(title="Pipeline duration (ms)", width=8, left=[sm.metric_time(statistic="Maximum")]),
             cloudwatch.GraphWidget(title="dbt test failures", width=8, left=[self.alarms["DbtTestFailures"].metric]),
         )
+        glue_failures = [self.alarms["GlueJobFailed"].metric] if "GlueJobFailed" in self.alarms else []
         dashboard.add_widgets(
-            cloudwatch.GraphWidget(title="Glue ingest failures", width=8, left=[self.alarms["GlueJobFailed"].metric]),
+            cloudwatch.GraphWidget(title="Glue ingest failures", width=8, left=glue_failures),
             cloudwatch.GraphWidget(title="Lambda errors", width=8, left=[
                 self.alarms[f"{n}Errors"].metric for n in ("StartPipeline", "StartDbtBuild", "DbtBuildCallback")]),
             cloudwatch.GraphWidget(title="Dead letters", width=8, left=[self.alarms["DeadLetters"].metric]),

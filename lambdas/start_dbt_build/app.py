@@ -1,11 +1,12 @@
 """Start the dbt CodeBuild build for one pipeline execution; Step Functions waits on the task token.
 
-Idempotency: a retry never starts a second build for the same pipeline execution. Powertools' idempotency utility
-records the first result in DynamoDB keyed on the execution id; a retry returns that record, and a concurrent
-duplicate fails with IdempotencyAlreadyInProgressError and is retried after the first one wrote its result.
-CodeBuild's own `idempotencyToken` (valid 5 minutes) backs this up if the record write is lost after the build
-started. The key is the execution id, not the task token, because Step Functions hands every retry attempt of the
-task a NEW token: keying on the token would start a second build whenever the invoke failed after the build began.
+Idempotency: a retry never starts a second build for the same pipeline execution. The first invocation claims the
+execution with a conditional S3 write (If-None-Match: *) of dbt-runs/<execution id>/orchestration/build.json and
+records the build id there; a retry finds the claim and returns that build. If the claim has no build id yet (a
+concurrent first attempt is between claim and StartBuild, or died there), StartBuild is called with the same
+`idempotencyToken` (derived from the execution id), and CodeBuild returns the existing build instead of starting a
+second one (tokens are honoured for 5 minutes, longer than any Lambda retry of this task takes). The key is the
+execution id, not the task token, because Step Functions hands every retry attempt of the task a NEW token.
 
 The token itself is not put in the build environment (build environment variables are readable by anyone with
 codebuild:BatchGetBuilds and show in the console): every attempt writes it to one object per execution in the
@@ -18,16 +19,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import json
+from datetime import UTC, datetime
 from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 from common.aws import client
 from common.observability import logger, metrics, tracer
 from common.settings import load_settings
@@ -37,11 +36,8 @@ from common.settings import load_settings
 class Settings:
     dbt_project_name: str
     artifacts_bucket: str
-    idempotency_table: str
     dbt_target: str
     artifacts_prefix: str = "dbt-runs"
-    # Longer than any execution can wait on this task (see the task timeout in infra/constructs/orchestration.py).
-    idempotency_ttl_seconds: int = 86400
 
 
 @dataclass(frozen=True)
@@ -81,7 +77,11 @@ def artifacts_prefix(cfg: Settings, execution_id: str) -> str:
 
 
 def token_key(cfg: Settings, execution_id: str) -> str:
-    return f"{artifacts_prefix(cfg, execution_id)}/task-token"
+    return f"{artifacts_prefix(cfg, execution_id)}/orchestration/task-token"
+
+
+def claim_key(cfg: Settings, execution_id: str) -> str:
+    return f"{artifacts_prefix(cfg, execution_id)}/orchestration/build.json"
 
 
 def store_task_token(cfg: Settings, request: StartDbtBuildRequest) -> None:
@@ -116,21 +116,33 @@ def start_build(request: StartDbtBuildRequest, cfg: Settings) -> dict[str, str]:
     return {"build_id": build["id"], "execution_id": request.execution_id}
 
 
-def start_build_once(request: StartDbtBuildRequest, cfg: Settings, context: LambdaContext | None) -> dict[str, str]:
-    config = IdempotencyConfig(
-        event_key_jmespath="execution_id",
-        expires_after_seconds=cfg.idempotency_ttl_seconds,
-        raise_on_no_idempotency_key=True,
+def _claim(cfg: Settings, request: StartDbtBuildRequest) -> dict[str, Any] | None:
+    """Claim the execution; returns None when this call claimed it, else the existing claim."""
+    body = {"execution_id": request.execution_id, "claimed_at": datetime.now(UTC).isoformat()}
+    try:
+        client("s3").put_object(Bucket=cfg.artifacts_bucket, Key=claim_key(cfg, request.execution_id),
+                                Body=json.dumps(body).encode(), IfNoneMatch="*")
+        return None
+    except ClientError as err:
+        # 412: the claim exists; 409: a concurrent conditional write is in flight — both mean "not first".
+        if err.response["Error"]["Code"] not in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
+            raise
+    stored = client("s3").get_object(Bucket=cfg.artifacts_bucket, Key=claim_key(cfg, request.execution_id))
+    return json.loads(stored["Body"].read())
+
+
+def start_build_once(request: StartDbtBuildRequest, cfg: Settings) -> dict[str, str]:
+    existing = _claim(cfg, request)
+    if existing and existing.get("build_id"):
+        logger.info("dbt build already started for this execution", extra={"build_id": existing["build_id"]})
+        return {"build_id": existing["build_id"], "execution_id": request.execution_id}
+    result = start_build(request, cfg)
+    client("s3").put_object(
+        Bucket=cfg.artifacts_bucket, Key=claim_key(cfg, request.execution_id),
+        Body=json.dumps({"execution_id": request.execution_id, "build_id": result["build_id"],
+                         "started_at": datetime.now(UTC).isoformat()}).encode(),
     )
-    if context is not None:
-        config.register_lambda_context(context)
-    store = DynamoDBPersistenceLayer(table_name=cfg.idempotency_table, boto3_client=client("dynamodb"))
-
-    @idempotent_function(data_keyword_argument="payload", persistence_store=store, config=config)
-    def _start(payload: dict[str, Any]) -> dict[str, str]:
-        return start_build(StartDbtBuildRequest.from_event(payload), cfg)
-
-    return _start(payload=dataclasses.asdict(request))
+    return result
 
 
 @logger.inject_lambda_context
@@ -141,4 +153,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
     logger.append_keys(execution_id=request.execution_id, ingest_date=request.ingest_date)
     cfg = settings()
     store_task_token(cfg, request)  # before the idempotency check: a retry's new token must replace the old one
-    return start_build_once(request, cfg, context)
+    return start_build_once(request, cfg)

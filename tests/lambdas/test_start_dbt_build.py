@@ -1,5 +1,7 @@
 """start_dbt_build: task token stored, CodeBuild started with overrides, a Lambda retry never starts a 2nd build."""
 
+import json
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -8,14 +10,12 @@ from tests.lambdas.conftest import REGION, load_event, reset_settings
 
 PROJECT = "fintech-dev-dbt-build"
 BUCKET = "artifacts-bucket"
-TABLE = "idempotency"
 
 
 @pytest.fixture
 def app(lambda_env):
     lambda_env.setenv("DBT_PROJECT_NAME", PROJECT)
     lambda_env.setenv("ARTIFACTS_BUCKET", BUCKET)
-    lambda_env.setenv("IDEMPOTENCY_TABLE", TABLE)
     lambda_env.setenv("DBT_TARGET", "redshift")
     from start_dbt_build import app as module
 
@@ -23,12 +23,6 @@ def app(lambda_env):
     with mock_aws():
         boto3.client("s3", region_name=REGION).create_bucket(
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
-        boto3.client("dynamodb", region_name=REGION).create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
         )
         boto3.client("codebuild", region_name=REGION).create_project(
             name=PROJECT,
@@ -93,6 +87,13 @@ def test_task_retry_with_a_new_token_reuses_the_build_and_redirects_the_callback
     assert stored == "token-of-the-retry-attempt"
 
 
+def test_claim_records_the_build_of_the_execution(app, lambda_context):
+    result = app.handler(load_event("sfn_start_dbt_build.json"), lambda_context)
+    claim = boto3.client("s3", region_name=REGION).get_object(
+        Bucket=BUCKET, Key="dbt-runs/batch-2026-11-24-run01/orchestration/build.json")
+    assert json.loads(claim["Body"].read())["build_id"] == result["build_id"]
+
+
 def test_another_execution_gets_its_own_build(app, lambda_context):
     event = load_event("sfn_start_dbt_build.json")
     app.handler(event, lambda_context)
@@ -111,7 +112,7 @@ def test_payload_without_token_says_how_to_invoke(app, lambda_context):
 def test_missing_setting_names_the_variable(app, lambda_env, lambda_context):
     from common.settings import SettingsError
 
-    lambda_env.delenv("IDEMPOTENCY_TABLE")
+    lambda_env.delenv("ARTIFACTS_BUCKET")
     reset_settings(app)
-    with pytest.raises(SettingsError, match="IDEMPOTENCY_TABLE"):
+    with pytest.raises(SettingsError, match="ARTIFACTS_BUCKET"):
         app.handler(load_event("sfn_start_dbt_build.json"), lambda_context)

@@ -1,10 +1,12 @@
-"""Orchestration tests read the synthesized template of the pipeline.
+"""Orchestration tests read synthesized templates.
 
-`orchestration_templates` is every stack template of one synthesized environment, keyed by stack name.
+- ``app_templates``: every stack template of the real app's dev environment (the session ``synth`` fixture).
+- ``construct_templates``: the Orchestration construct alone in a minimal stack with five Glue ingest jobs and three
+  QuickSight datasets — used only for the Glue / QuickSight paths while the app has no ingestion / QuickSight stack
+  wired into the pipeline (``glue_templates``, ``quicksight_templates``).
 """
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,8 @@ def _tiny_app_templates() -> dict[str, dict]:
 
     from infra.constructs.orchestration import Orchestration
 
-    app = App(context=json.loads((REPO_ROOT / "cdk.json").read_text())["context"])
+    app = App(context=json.loads((REPO_ROOT / "cdk.json").read_text())["context"],
+              builtin_cloud_formation_validation=False)
     stack = Stack(app, "Orchestration", env=Environment(account="111111111111", region="eu-west-1"))
     vpc = ec2.Vpc(stack, "Vpc", nat_gateways=0, subnet_configuration=[
         ec2.SubnetConfiguration(name="isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)])
@@ -47,6 +50,29 @@ def _tiny_app_templates() -> dict[str, dict]:
 
 
 @pytest.fixture(scope="session")
-def orchestration_templates() -> dict[str, dict]:
-    os.environ.setdefault("CDK_VALIDATION", "false")
+def construct_templates() -> dict[str, dict]:
     return _tiny_app_templates()
+
+
+@pytest.fixture(scope="session")
+def app_templates(synth) -> dict[str, dict]:
+    dev = synth["dev"]
+    return {stack_id: dev.template(stack_id) for stack_id in dev.stack_ids}
+
+
+def _definition_mentions(templates: dict[str, dict], text: str) -> bool:
+    return any(text in json.dumps(r.get("Properties", {}).get("DefinitionString", ""))
+               for t in templates.values() for r in t.get("Resources", {}).values()
+               if r["Type"] == "AWS::StepFunctions::StateMachine")
+
+
+@pytest.fixture(scope="session")
+def glue_templates(app_templates, construct_templates) -> dict[str, dict]:
+    """The app's templates once its pipeline ingests with Glue; until then the construct-level synthesis."""
+    return app_templates if _definition_mentions(app_templates, "glue:startJobRun") else construct_templates
+
+
+@pytest.fixture(scope="session")
+def quicksight_templates(app_templates, construct_templates) -> dict[str, dict]:
+    """The app's templates once its pipeline refreshes QuickSight datasets; until then the construct-level one."""
+    return app_templates if _definition_mentions(app_templates, "createIngestion") else construct_templates

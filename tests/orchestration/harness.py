@@ -67,8 +67,10 @@ class TemplateResolver:
     def __init__(self, templates: list[dict]):
         self.templates = templates
         self.exports: dict[str, tuple[dict, Any]] = {}
+        self.outputs: dict[str, tuple[dict, Any]] = {}
         for template in templates:
-            for output in (template.get("Outputs") or {}).values():
+            for name, output in (template.get("Outputs") or {}).items():
+                self.outputs[name] = (template, output["Value"])
                 export = (output.get("Export") or {}).get("Name")
                 if isinstance(export, str):
                     self.exports[export] = (template, output["Value"])
@@ -125,6 +127,9 @@ class TemplateResolver:
         if key == "Fn::Join":
             separator, parts = arg
             return separator.join(str(self.resolve(template, p)) for p in parts)
+        if key == "Fn::GetStackOutput":  # how aws-cdk-lib 2.27x references another stack of the stage
+            source, value = self.outputs[arg["OutputName"]]
+            return self.resolve(source, value)
         if key == "Fn::ImportValue":
             source, exported = self.exports[self.resolve(template, arg)]
             return self.resolve(source, exported)
@@ -383,9 +388,6 @@ class PipelineHarness:
         start_env, pipeline_env = self.env_of("start_dbt_build"), self.env_of("start_pipeline")
         boto3.client("s3", region_name=REGION).create_bucket(
             Bucket=start_env["ARTIFACTS_BUCKET"], CreateBucketConfiguration={"LocationConstraint": REGION})
-        boto3.client("dynamodb", region_name=REGION).create_table(
-            TableName=start_env["IDEMPOTENCY_TABLE"], KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
         boto3.client("codebuild", region_name=REGION).create_project(
             name=start_env["DBT_PROJECT_NAME"], source={"type": "S3", "location": "assets/dbt.zip"},
             artifacts={"type": "NO_ARTIFACTS"}, serviceRole=f"arn:aws:iam::{ACCOUNT}:role/dbt",
