@@ -56,8 +56,14 @@ diff: install ## diff one environment against the deployed stacks (needs AWS cre
 deploy: install ## deploy one environment (needs AWS credentials and a bootstrapped account)
 	$(CDK) deploy '$(STACKS)' -c env=$(ENV) --require-approval broadening
 
+review: install ## platform team's review pack of every environment into review_output/ (diff vs approved review/)
+	$(PY) -m scripts.review
+
+review-approve: install ## after reading review_output/: write the approved pack review/<env>.{md,json} to commit
+	$(PY) -m scripts.review --approve
+
 bench: install postgres ## benchmarks (not part of make test): writes bench_output/results.json
 	$(PY) -m bench.run
 
 clean: ## remove generated output (keeps .venv and node_modules)
-	rm -rf cdk.out demo_output bench_output dbt/target dbt/logs .pytest_cache
+	rm -rf cdk.out demo_output bench_output review_output dbt/target dbt/logs .pytest_cache
