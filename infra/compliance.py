@@ -204,8 +204,123 @@ ORCHESTRATION: tuple[Ack, ...] = (
         "dbt-runs/<execution id>/orchestration/."),
 )
 
+_BOOT = "WarehouseBootstrap/Bootstrap"
+_BOOT_FRAMEWORK = (
+    "CDK custom-resource provider framework Lambda of the Redshift bootstrap, invoked only by CloudFormation during "
+    "deployments"
+)
+
+WAREHOUSE_BOOTSTRAP: tuple[Ack, ...] = (
+    *(a for role in ("Handler/ServiceRole", "Provider/framework-onEvent/ServiceRole")
+      for a in _per_pack(f"{_BOOT}/{role}/DefaultPolicy/Resource", "IAMNoInlinePolicy", INLINE_POLICY)),
+    *(Ack(f"{_BOOT}/{fn}/ServiceRole/Resource", f"AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/"
+          f"service-role/{policy}]", reason)
+      for fn in ("Handler", "Provider/framework-onEvent") for policy, reason in (
+          ("AWSLambdaBasicExecutionRole", "AWS managed policy granting only writes to the function's own logs."),
+          ("AWSLambdaVPCAccessExecutionRole", "AWS managed policy granting only the ENI actions a VPC Lambda needs.")
+      )),
+    Ack(f"{_BOOT}/Handler/ServiceRole/DefaultPolicy/Resource", "AwsSolutions-IAM5[Resource::*]",
+        "redshift-data:DescribeStatement/GetStatementResult/CancelStatement have no resource type; the statement is "
+        "conditioned on redshift-data:statement-owner-iam-userid = ${aws:userid} (only statements this role ran). "
+        "The rest are ENI actions of a VPC Lambda, which have no resource-level permissions."),
+    Ack(f"{_BOOT}/Provider/framework-onEvent/ServiceRole/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::<BootstrapHandler7B31C7A5.Arn>:*]",
+        "lambda:InvokeFunction on the bootstrap handler and its versions only (CDK provider framework grant)."),
+    Ack(f"{_BOOT}/Handler/Resource", "NIST.800.53.R5-LambdaDLQ",
+        "Invoked synchronously by the provider framework during a deployment: a failure fails the deployment with "
+        "the statement named, so there is no event to park in a dead-letter queue."),
+    Ack(f"{_BOOT}/Provider/framework-onEvent/Resource", "NIST.800.53.R5-LambdaDLQ",
+        _BOOT_FRAMEWORK + ": invoked synchronously by CloudFormation; a failure fails and rolls back the deployment."),
+    Ack(f"{_BOOT}/Provider/framework-onEvent/Resource", "NIST.800.53.R5-LambdaConcurrency",
+        _BOOT_FRAMEWORK + ": one invocation per deployment; the handler it calls has a reserved concurrency of 1."),
+)
+
+_CB_DEFAULTS = "CodeBuild default grants of this one project: its own log streams and test-report groups."
+_ARTIFACT_GRANT = (
+    "aws-cdk-lib grant on the delivery pipeline's artifact bucket and its KMS key only (generated action group: "
+    "read/write pipeline artifacts); no other bucket or key."
+)
+_CDK_PIPELINES_REPO = (
+    "The CodeBuild project's source is the pipeline's artifact (CodePipeline hands it the CodeConnections source "
+    "output); no repository URL, OAuth token or stored Git credentials are configured on the project."
+)
+
+
+def cicd_acknowledgments(config: EnvironmentConfig) -> tuple[Ack, ...]:
+    """Findings of the delivery pipeline stack (infra/pipeline.py; paths relative to that stack, not to a Stage).
+    The source action's construct id is the repository name with '/' replaced by '_' (CDK Pipelines)."""
+    source_role = f"CodePipeline/Source/{config.cicd.repository.replace('/', '_')}/CodePipelineActionRole"
+    synth_role = "CodePipeline/Build/Synth/CdkBuildProject/Role"
+    mutation_role = "Pipeline/UpdatePipeline/SelfMutation/Role"
+    assets_role = "Pipeline/Assets/FileRole"
+    read_write = ("kms:GenerateDataKey*", "kms:ReEncrypt*", "s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*",
+                  "s3:GetObject*", "s3:List*")
+    wildcards = {
+        "CodePipeline/Role": read_write,
+        source_role: read_write,
+        synth_role: read_write,
+        mutation_role: ("kms:GenerateDataKey*", "kms:ReEncrypt*", "s3:GetBucket*", "s3:GetObject*", "s3:List*"),
+        assets_role: ("s3:GetBucket*", "s3:GetObject*", "s3:List*"),
+    }
+    policies = (*wildcards, "Pipeline/CodeBuildActionRole")
+    return (
+        *(a for b in ("Artifacts", "AccessLogs")
+          for a in _per_pack(f"{b}/Bucket/Resource", "S3BucketReplicationEnabled",
+                             NO_REPLICATION + " The bucket holds build artifacts re-creatable from the repository.")),
+        *_per_pack("AccessLogs/Bucket/Resource", "S3DefaultEncryptionKMS",
+                   "S3 server access log delivery supports only SSE-S3 on the target bucket; the bucket holds request "
+                   "metadata of the artifact bucket, no customer data."),
+        *(a for role in policies for a in _per_pack(f"{role}/DefaultPolicy/Resource", "IAMNoInlinePolicy",
+                                                     INLINE_POLICY + " (CDK Pipelines-generated role)")),
+        *(Ack(f"{role}/DefaultPolicy/Resource", f"AwsSolutions-IAM5[Action::{action}]", _ARTIFACT_GRANT)
+          for role, actions in wildcards.items() for action in actions),
+        *(Ack(f"{role}/DefaultPolicy/Resource", "AwsSolutions-IAM5[Resource::<ArtifactsBucket88671897.Arn>/*]",
+              "Pipeline artifacts are objects with generated keys under the artifact bucket; read/write is limited "
+              "to that one bucket.") for role in wildcards),
+        *(Ack(f"{role}/DefaultPolicy/Resource", rule, _CB_DEFAULTS) for role, project in (
+            (synth_role, "<CodePipelineBuildSynthCdkBuildProjectEDF0E7B6>"),
+            (mutation_role, "<PipelineUpdatePipelineSelfMutationDAA41400>"))
+          for rule in (f"AwsSolutions-IAM5[Resource::arn:aws:codebuild:{{region}}:{{account}}:report-group/{project}-*]",
+                       f"AwsSolutions-IAM5[Resource::arn:aws:logs:{{region}}:{{account}}:log-group:/aws/codebuild/"
+                       f"{project}:*]")),
+        Ack(f"{assets_role}/DefaultPolicy/Resource",
+            "AwsSolutions-IAM5[Resource::arn:aws:codebuild:{region}:{account}:report-group/*]",
+            "CDK Pipelines asset-publishing role (shared by its asset projects): CodeBuild report groups in this "
+            "account and region only."),
+        Ack(f"{assets_role}/DefaultPolicy/Resource",
+            "AwsSolutions-IAM5[Resource::arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/*]",
+            "CDK Pipelines asset-publishing role: log streams of its CodeBuild projects in this account and region."),
+        Ack(f"{assets_role}/DefaultPolicy/Resource", "AwsSolutions-IAM5[Resource::*]",
+            "codebuild:StartBuild/BatchGetBuilds/StopBuild (CDK Pipelines default for the role its CodeBuild actions "
+            "use): the asset project lives in the same stack and is started only by this pipeline."),
+        Ack(f"{mutation_role}/DefaultPolicy/Resource", "AwsSolutions-IAM5[Resource::*]",
+            "cloudformation:DescribeStacks and s3:ListBucket, which the self-mutation step needs to read the "
+            "bootstrap stacks and buckets (CDK Pipelines default)."),
+        Ack(f"{mutation_role}/DefaultPolicy/Resource",
+            "AwsSolutions-IAM5[Resource::arn:*:iam::{account}:role/*]",
+            "sts:AssumeRole on this account's CDK bootstrap roles only, selected by the condition "
+            "iam:ResourceTag/aws-cdk:bootstrap-role in (deploy, file-publishing, image-publishing) (CDK Pipelines "
+            "self-mutation)."),
+        *(a for project in ("CodePipeline/Build/Synth/CdkBuildProject/Resource",
+                            "Pipeline/UpdatePipeline/SelfMutation/Resource", "Pipeline/Assets/FileAsset/Resource")
+          for a in _per_pack(project, "CodeBuildProjectSourceRepoUrl", _CDK_PIPELINES_REPO, packs=("PCI.DSS.321",))),
+    )
+
+
+def apply_pipeline_acknowledgments(stack: IConstruct, config: EnvironmentConfig) -> None:
+    """Attach :func:`cicd_acknowledgments` to the delivery pipeline stack (hosted in ``config``'s account)."""
+    for ack in cicd_acknowledgments(config):
+        target = _find(stack, ack.path)
+        if target is None:
+            raise StaleAcknowledgment(
+                f"infra/compliance.py: pipeline acknowledgment of {ack.rule} names {ack.path!r}, which does not exist: "
+                "fix the path or remove the acknowledgment"
+            )
+        Validations.of(target).acknowledge(Acknowledgment(id=ack.rule_for(config), reason=ack.reason))
+
+
 # Other areas: define INGESTION / ORCHESTRATION / QUICKSIGHT / CICD tuples above this line and add them here.
-ACKNOWLEDGMENTS: tuple[Ack, ...] = (*FOUNDATION, *ORCHESTRATION,)
+ACKNOWLEDGMENTS: tuple[Ack, ...] = (*FOUNDATION, *ORCHESTRATION, *WAREHOUSE_BOOTSTRAP,)
 
 
 def acknowledgments_for(env_name: str) -> list[Ack]:

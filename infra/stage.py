@@ -34,6 +34,7 @@ from infra.config import EnvironmentConfig
 from infra.stacks.audit import AuditStack
 from infra.stacks.network import NetworkStack
 from infra.stacks.orchestration import OrchestrationStack
+from infra.stacks.redshift_bootstrap import RedshiftBootstrapStack
 from infra.stacks.security import SecurityStack
 from infra.stacks.storage import StorageStack
 from infra.stacks.warehouse import WarehouseStack
@@ -76,6 +77,12 @@ class PlatformStage(Stage):
                                                 quicksight_dataset_ids=[],
                                                 description="Pipeline: dbt runner, Lambdas, Step Functions, alerts",
                                                 **common)
+        # After Orchestration: the bootstrap grants the dbt runner's role (database user IAMR:<role name>).
+        self.warehouse_bootstrap = RedshiftBootstrapStack(
+            self, "WarehouseBootstrap", stack_name=name("WarehouseBootstrap"), data_key=self.security.data_key,
+            logs_key=self.security.logs_key, lake=self.storage.lake, network=self.network.network,
+            warehouse=self.warehouse.warehouse, dbt_runner_role=self.orchestration.orchestration.dbt_runner.role,
+            description="Redshift schemas, roles, grants and masked views (SQL via the Data API)", **common)
 
         for stack in self.stacks:
             Tags.of(stack).add("project", config.name_prefix)
