@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from cfnlint.api import ManualArgs, lint_file
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from cfnlint.config import ConfigMixIn
+from cfnlint.runner import Runner
 
 # Warnings we accept, with why. Anything else (any error, any other warning) fails.
 IGNORED_WARNINGS = {
@@ -15,19 +20,28 @@ IGNORED_WARNINGS = {
 }
 
 
+def lint(paths_by_region: dict[str, list[Path]]) -> list[str]:
+    """One cfn-lint run per region over all its templates (rules load once: ~4x faster than file by file)."""
+    findings = []
+    for region, paths in paths_by_region.items():
+        config = ConfigMixIn(["--template", *map(str, paths)], regions=[region], ignore_checks=list(IGNORED_WARNINGS))
+        for match in Runner(config).run():
+            findings.append(f"{Path(match.filename).name} {match.rule.id} line {match.linenumber}: {match.message}")
+    return findings
+
+
 def test_cfn_lint_every_template(synth):
-    findings, linted = [], 0
+    by_region: dict[str, list[Path]] = defaultdict(list)
     for env, stack_id, _ in synth.all_templates():
-        config = ManualArgs(regions=[synth[env].config.region], ignore_checks=list(IGNORED_WARNINGS))
-        for match in lint_file(synth.template_path(env, stack_id), config):
-            findings.append(f"{env}/{stack_id} {match.rule.id} line {match.linenumber}: {match.message}")
-        linted += 1
+        by_region[synth[env].config.region].append(synth.template_path(env, stack_id))
+    findings = lint(by_region)
     assert not findings, "cfn-lint findings:\n" + "\n".join(findings)
-    assert linted >= 15  # three environments x five stacks at least: the linter really saw them
+    assert sum(map(len, by_region.values())) >= 15  # three environments x five stacks at least
 
 
-def test_lint_really_reports_errors(tmp_path):
-    """The gate can fail: a template with an invalid property is reported."""
-    bad = tmp_path / "bad.template.json"
-    bad.write_text('{"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"NoSuchProperty": 1}}}}')
-    assert any(m.rule.id.startswith("E") for m in lint_file(bad, ManualArgs(regions=["eu-west-1"])))
+def test_lint_reports_the_bad_template_among_good_ones(synth, tmp_path):
+    """The gate can fail, and names the file: an invalid property in one template of a batch is reported."""
+    bad = tmp_path / "Bad.template.json"
+    bad.write_text(json.dumps({"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"NoSuchProperty": 1}}}}))
+    findings = lint({"eu-west-1": [synth.template_path("dev", "Security"), bad]})
+    assert findings and all(f.startswith("Bad.template.json E") for f in findings), findings
