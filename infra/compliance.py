@@ -29,7 +29,8 @@ class Ack:
 
     ``rule`` is the finding id exactly as reported, e.g. ``AwsSolutions-S1`` or, for findings cdk-nag reports per
     policy entry, ``AwsSolutions-IAM5[Resource::<LakeRawBucket28F84711.Arn>/raw/*]``. Entries that embed
-    environment-specific values use ``{account}``, ``{region}``, ``{partition}`` or ``{glue_database}``.
+    environment-specific values use ``{account}``, ``{region}``, ``{partition}``, ``{glue_database}`` or
+    ``{resource_prefix}``.
     """
 
     path: str
@@ -204,6 +205,35 @@ ORCHESTRATION: tuple[Ack, ...] = (
         "dbt-runs/<execution id>/orchestration/."),
 )
 
+_QS_ROLE = "QuickSight/QuickSight/VpcConnectionRole/DefaultPolicy/Resource"
+
+
+def _quicksight_acks() -> tuple[Ack, ...]:
+    # Dataset ids come from the QuickSight catalog (never re-listed here); imported lazily like any area module.
+    from quicksight.catalog import DASHBOARDS, DATASETS
+
+    used = [d.id for d in DATASETS if any(d.id in dash.datasets for dash in DASHBOARDS)]
+    return (
+        *_per_pack(_QS_ROLE, "IAMNoInlinePolicy",
+                   INLINE_POLICY + " (the ENI permissions of the QuickSight VPC connection)"),
+        Ack(_QS_ROLE, "AwsSolutions-IAM5[Resource::*]",
+            "ec2:DescribeSubnets and ec2:DescribeSecurityGroups, which have no resource-level permissions; QuickSight "
+            "calls them to validate the VPC connection."),
+        Ack(_QS_ROLE, "AwsSolutions-IAM5[Resource::arn:{partition}:ec2:{region}:{account}:network-interface/*]",
+            "QuickSight creates the VPC connection's network interfaces itself, so their ids are unknown; creation "
+            "is also scoped to this VPC's isolated subnets and the connection's own security group."),
+        # The pipeline refreshes these datasets: CreateIngestion/DescribeIngestion on each dataset's ingestions.
+        *(Ack("Orchestration/Orchestration/StateMachine/Role/DefaultPolicy/Resource",
+              f"AwsSolutions-IAM5[Resource::arn:{{partition}}:quicksight:{{region}}:{{account}}:dataset/"
+              f"{{resource_prefix}}-{dataset_id}/ingestion/*]",
+              "SPICE ingestion ids are generated per pipeline run (States.UUID()); the grant covers the "
+              "ingestions of this one dataset only.")
+          for dataset_id in used),
+    )
+
+
+QUICKSIGHT: tuple[Ack, ...] = _quicksight_acks()
+
 _BOOT = "WarehouseBootstrap/Bootstrap"
 _BOOT_FRAMEWORK = (
     "CDK custom-resource provider framework Lambda of the Redshift bootstrap, invoked only by CloudFormation during "
@@ -320,7 +350,7 @@ def apply_pipeline_acknowledgments(stack: IConstruct, config: EnvironmentConfig)
 
 
 # Other areas: define INGESTION / ORCHESTRATION / QUICKSIGHT / CICD tuples above this line and add them here.
-ACKNOWLEDGMENTS: tuple[Ack, ...] = (*FOUNDATION, *ORCHESTRATION, *WAREHOUSE_BOOTSTRAP,)
+ACKNOWLEDGMENTS: tuple[Ack, ...] = (*FOUNDATION, *ORCHESTRATION, *QUICKSIGHT, *WAREHOUSE_BOOTSTRAP,)
 
 
 def acknowledgments_for(env_name: str) -> list[Ack]:

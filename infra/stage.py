@@ -34,6 +34,7 @@ from infra.config import EnvironmentConfig
 from infra.stacks.audit import AuditStack
 from infra.stacks.network import NetworkStack
 from infra.stacks.orchestration import OrchestrationStack
+from infra.stacks.quicksight import QuickSightStack
 from infra.stacks.redshift_bootstrap import RedshiftBootstrapStack
 from infra.stacks.security import SecurityStack
 from infra.stacks.storage import StorageStack
@@ -41,8 +42,8 @@ from infra.stacks.warehouse import WarehouseStack
 
 
 class PlatformStage(Stage):
-    """Attributes: ``config``, ``security``, ``storage``, ``audit``, ``network``, ``warehouse``, ``orchestration``
-    (the stacks)."""
+    """Attributes: ``config``, ``security``, ``storage``, ``audit``, ``network``, ``warehouse``, ``quicksight`` (None
+    without a QuickSight principal), ``orchestration`` (the stacks)."""
 
     def __init__(self, scope: Construct, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, config.stage_id, env=Environment(account=config.account, region=config.region))
@@ -68,13 +69,21 @@ class PlatformStage(Stage):
                                         data_key=self.security.data_key, logs_key=self.security.logs_key,
                                         lake=self.storage.lake, network=self.network.network,
                                         description="Redshift Serverless warehouse", **common)
+        # QuickSight is optional per environment: an empty quicksight.principal_arn skips it (no subscription).
+        self.quicksight = (
+            QuickSightStack(self, "QuickSight", stack_name=name("QuickSight"), network=self.network.network,
+                            warehouse=self.warehouse.warehouse, description="QuickSight datasets and dashboards",
+                            **common)
+            if config.quicksight.principal_arn else None
+        )
         # ingest_jobs / quicksight_dataset_ids: pass the ingestion stack's {table: job name} and the QuickSight
         # stack's dataset ids once those stacks exist (empty = the pipeline has no such step yet).
         self.orchestration = OrchestrationStack(self, "Orchestration", stack_name=name("Orchestration"),
                                                 data_key=self.security.data_key, logs_key=self.security.logs_key,
                                                 lake=self.storage.lake, network=self.network.network,
                                                 warehouse=self.warehouse.warehouse, ingest_jobs={},
-                                                quicksight_dataset_ids=[],
+                                                quicksight_dataset_ids=(self.quicksight.analytics.dataset_ids
+                                                                        if self.quicksight else []),
                                                 description="Pipeline: dbt runner, Lambdas, Step Functions, alerts",
                                                 **common)
         # After Orchestration: the bootstrap grants the dbt runner's role (database user IAMR:<role name>).
