@@ -25,7 +25,9 @@ install() {
   # The build runs in isolated subnets: PyPI is reached only through CodeArtifact's VPC endpoints.
   aws codeartifact login --tool pip --domain "$CODEARTIFACT_DOMAIN" \
     --domain-owner "$CODEARTIFACT_DOMAIN_OWNER" --repository "$CODEARTIFACT_REPOSITORY"
-  python -m pip install --no-cache-dir --disable-pip-version-check --no-deps -r "$here/requirements.txt"
+  # RUNNER_PYTHON: the interpreter to install into (CodeBuild's python; tests pass a stand-in).
+  "${RUNNER_PYTHON:-python}" -m pip install --no-cache-dir --disable-pip-version-check --no-deps \
+    -r "$here/requirements.txt"
   dbt --version
 }
 
