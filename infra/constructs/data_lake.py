@@ -88,6 +88,7 @@ class DataLake(Construct):
                 location_uri=self.raw.s3_url_for_object(RAW_PREFIX),
             ),
         )
+        self.glue_database.apply_removal_policy(removal_policy)  # L1 default is DELETE; tables live in it
         # The catalog holds column names and S3 locations of customer data: encrypt it and any connection passwords
         # with the data key (account/region-wide setting: one environment per account).
         self.catalog_encryption = glue.CfnDataCatalogEncryptionSettings(

@@ -38,6 +38,7 @@ class Warehouse(Construct):
         spectrum_role: iam.IRole,
         log_group_key: kms.IKey,
         log_retention: logs.RetentionDays,
+        removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -71,6 +72,9 @@ class Warehouse(Construct):
             default_iam_role_arn=self.spectrum_role.role_arn,
             log_exports=LOG_EXPORTS,
         )
+        # L1 resources default to DELETE: the namespace holds the warehouse's data, so it follows the environment's
+        # removal policy like every bucket and key (RETAIN in prod).
+        self.namespace.apply_removal_policy(removal_policy)
         self.workgroup = rs.CfnWorkgroup(
             self,
             "Workgroup",

@@ -9,7 +9,7 @@ from infra.config import EnvironmentConfig
 from infra.constructs.data_lake import DataLake
 from infra.constructs.network import PlatformNetwork
 from infra.constructs.warehouse import Warehouse
-from infra.stacks.common import log_retention
+from infra.stacks.common import log_retention, removal_policy
 
 
 class WarehouseStack(Stack):
@@ -29,4 +29,5 @@ class WarehouseStack(Stack):
             spectrum_role=lake.spectrum_role,
             log_group_key=logs_key,
             log_retention=log_retention(config),
+            removal_policy=removal_policy(config),
         )

@@ -186,7 +186,8 @@ def test_trail_bucket_object_lock_only_in_production(synth):
 
 
 def test_removal_policy_follows_config(synth):
-    stateful = ("AWS::S3::Bucket", "AWS::KMS::Key", "AWS::Logs::LogGroup")
+    stateful = ("AWS::S3::Bucket", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::RedshiftServerless::Namespace",
+                "AWS::Glue::Database")
     for env in ENVS:
         e = synth[env]
         policies = {r.get("DeletionPolicy") for t in stateful for _, lid, r in e.resources(t)
