@@ -35,6 +35,7 @@ def run() -> list[Measurement]:
                                gen_s <= GENERATION_GOAL_S and txns >= 10_000_000,
                                f"{txns:,} transactions, {sum(bank.rows.values()):,} rows in all tables"))
         out.append(Measurement("generate_rows_per_s", round(sum(bank.rows.values()) / gen_s), "rows/s"))
+        print(f"    generated {txns:,} transactions in {gen_s:.1f} s", flush=True)  # the 10 M ingest takes long
 
         spark = local_spark(app_name="bench-ingest", shuffle_partitions=8, driver_memory="8g")
         try:
@@ -47,6 +48,7 @@ def run() -> list[Measurement]:
                 secs = time.perf_counter() - started
                 out.append(Measurement(f"ingest_{label}_rows_per_s", round(m.rows_in / secs), "rows/s", "", None,
                                        f"{m.rows_in:,} rows in {secs:.1f} s, {m.rows_quarantined} quarantined"))
+                print(f"    {out[-1].name}: {out[-1].value:g} rows/s ({out[-1].detail})", flush=True)
         finally:
             spark.stop()
     finally:
