@@ -9,6 +9,7 @@ import sys
 from aws_cdk import App
 
 from infra.application import build_platform
+from infra.compliance import StaleAcknowledgment
 from infra.config import ConfigError
 from infra.pipeline import build_delivery_pipeline, wants_pipeline
 
@@ -20,8 +21,8 @@ def main() -> int:
             build_delivery_pipeline(app)
         else:
             build_platform(app)
-    except ConfigError as err:
-        # One line, no traceback: the message names the field and the fix.
+    except (ConfigError, StaleAcknowledgment) as err:
+        # One line, no traceback: the message names the field (or acknowledgment) and the fix.
         print(f"error: {err}", file=sys.stderr)
         return 1
     app.synth()

@@ -90,3 +90,21 @@ def test_make_cdk_targets_select_the_nested_stacks():
     for verb in ("synth", "diff", "deploy"):
         line = next(line for line in makefile.splitlines() if line.startswith(f"\t$(CDK) {verb} "))
         assert "'$(STACKS)'" in line and "--all" not in line, line
+
+
+def test_constructs_and_stacks_never_read_context_or_environment():
+    """Only infra/application.py picks the environment; everything below gets keyword arguments."""
+    import re
+
+    from infra.application import REPO_ROOT
+
+    forbidden = re.compile(r"os\.environ|os\.getenv|try_get_context|get_context\(|node\.get_context")
+    offenders = [
+        f"{path.relative_to(REPO_ROOT)}:{n}"
+        for folder in ("infra/constructs", "infra/stacks")
+        for path in sorted((REPO_ROOT / folder).glob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if forbidden.search(line)
+    ]
+    stage_source = (REPO_ROOT / "infra" / "stage.py").read_text()
+    assert not offenders and not forbidden.search(stage_source), offenders
