@@ -52,6 +52,7 @@ ORDERS: tuple[tuple[str, ...], ...] = (
     ("<1y", "1-3y", "3-5y", "5y+"),
 )
 _VISUAL_WIDTH = 520
+_KPI_TILE_WIDTH = 300
 _AGG_SQL = {"SUM": "sum({c})", "AVERAGE": "avg({c})", "COUNT": "count({c})", "DISTINCT_COUNT": "count(distinct {c})",
             "MIN": "min({c})", "MAX": "max({c})"}
 _AXIS_FORMAT = {"currency": "$,.3~s", "percent": ".1%", "decimal": ",.1f", "number": ",d"}
@@ -181,15 +182,16 @@ def _category_order(frame: pd.DataFrame, column: str) -> list:
     return frame.groupby(column)["value"].sum().sort_values(ascending=False).index.tolist()
 
 
-def _color_scale(values: Sequence, palette: dict[str, str]) -> alt.Scale:
-    """Risk bands in their fixed colours; any other value keeps the colour it first got on this dashboard, so
-    "interest_income" is the same blue in every chart."""
+def _color_scale(column: str, values: Sequence, palette: dict[str, dict[str, str]]) -> alt.Scale:
+    """Risk bands in their fixed colours; any other value keeps the colour it first got for its column on this
+    dashboard, so "interest_income" is the same blue in every chart."""
     present = _sort_order(values)
     if set(present) <= set(theme.RISK_COLORS):
         return alt.Scale(domain=present, range=[theme.RISK_COLORS[v] for v in present])
+    colors = palette.setdefault(column, {})
     for value in present:
-        palette.setdefault(str(value), theme.DATA_COLORS[len(palette) % len(theme.DATA_COLORS)])
-    return alt.Scale(domain=present, range=[palette[str(v)] for v in present])
+        colors.setdefault(str(value), theme.DATA_COLORS[len(colors) % len(theme.DATA_COLORS)])
+    return alt.Scale(domain=present, range=[colors[str(v)] for v in present])
 
 
 def _title(visual) -> alt.TitleParams:
@@ -218,7 +220,7 @@ def format_value(value, fmt: str) -> str:
 
 
 def visual_chart(visual, frame: pd.DataFrame, width: int = _VISUAL_WIDTH,
-                 palette: dict[str, str] | None = None) -> alt.TopLevelMixin:
+                 palette: dict[str, dict[str, str]] | None = None) -> alt.TopLevelMixin:
     palette = {} if palette is None else palette
     if isinstance(visual, KPI):
         label = format_value(frame["value"].iloc[0] if len(frame) else None, visual.measure.format)
@@ -239,7 +241,7 @@ def visual_chart(visual, frame: pd.DataFrame, width: int = _VISUAL_WIDTH,
                            alt.Tooltip("value:Q", title=visual.measure.label, format=_AXIS_FORMAT[visual.measure.format])]}
         if visual.color:
             enc["color"] = alt.Color(f"{visual.color}:N", title=visual.color_label or visual.color,
-                                     scale=_color_scale(frame[visual.color].unique(), palette),
+                                     scale=_color_scale(visual.color, frame[visual.color].unique(), palette),
                                      legend=alt.Legend(orient="bottom", columns=4))
             enc["order"] = alt.Order("color_rank:Q")
             ranks = {v: i for i, v in enumerate(_sort_order(frame[visual.color].unique()))}
@@ -255,7 +257,7 @@ def visual_chart(visual, frame: pd.DataFrame, width: int = _VISUAL_WIDTH,
                "tooltip": [alt.Tooltip("period:T"), alt.Tooltip("value:Q", format=_AXIS_FORMAT[visual.measure.format])]}
         if visual.color:
             enc["color"] = alt.Color(f"{visual.color}:N", title=visual.color_label or visual.color,
-                                     scale=_color_scale(frame[visual.color].unique(), palette),
+                                     scale=_color_scale(visual.color, frame[visual.color].unique(), palette),
                                      legend=alt.Legend(orient="bottom", columns=5))
         else:
             enc["color"] = alt.value(theme.DATA_COLORS[0])
@@ -267,7 +269,7 @@ def visual_chart(visual, frame: pd.DataFrame, width: int = _VISUAL_WIDTH,
         title = visual.category_label or visual.category
         base = alt.Chart(frame).encode(
             theta=alt.Theta("value:Q", stack=True),
-            color=alt.Color(f"{visual.category}:N", title=title, scale=_color_scale(frame[visual.category].unique(), palette),
+            color=alt.Color(f"{visual.category}:N", title=title, scale=_color_scale(visual.category, frame[visual.category].unique(), palette),
                             sort=_sort_order(frame[visual.category].unique()), legend=alt.Legend(orient="right")),
             tooltip=[alt.Tooltip(f"{visual.category}:N", title=title),
                      alt.Tooltip("value:Q", title=visual.measure.label, format=_AXIS_FORMAT[visual.measure.format]),
@@ -370,9 +372,10 @@ _PAGE = """<!DOCTYPE html>
   body {{ font-family: {font}; margin: 24px; color: #1B1B1B; background: #F3F6FA; }}
   h1 {{ margin: 0 0 4px 0; color: #1F3A5F; }}
   p.meta {{ margin: 2px 0; color: #555; }}
-  .grid {{ display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 16px; margin-top: 16px; }}
-  .kpis {{ display: grid; grid-template-columns: repeat({kpi_count}, minmax(0, 1fr)); gap: 16px; margin-top: 16px; }}
-  .tile {{ background: #FFF; border: 1px solid #D8DEE6; border-radius: 6px; padding: 12px; overflow: auto; }}
+  /* tiles take their chart's size (as QuickSight's fixed 1600 px canvas): no clipped axes or numbers */
+  .grid {{ display: grid; grid-template-columns: repeat(2, max-content); gap: 16px; margin-top: 16px; }}
+  .kpis {{ display: grid; grid-template-columns: repeat({kpi_count}, max-content); gap: 16px; margin-top: 16px; }}
+  .tile {{ background: #FFF; border: 1px solid #D8DEE6; border-radius: 6px; padding: 12px; }}
   .wide {{ grid-column: 1 / -1; }}
 </style>
 <script type="text/javascript">
@@ -401,7 +404,9 @@ Promise.all(Object.entries(specs).map(([id, spec]) =>
 
 
 def dashboard_html(dash: Dashboard, charts: Mapping[str, alt.TopLevelMixin], bundle: str) -> str:
-    specs = {f"v-{vid}": _config(chart).to_dict() for vid, chart in charts.items()}
+    kpi_ids = {k.id for k in dash.kpis}
+    specs = {f"v-{vid}": _config(chart.properties(width=_KPI_TILE_WIDTH) if vid in kpi_ids else chart).to_dict()
+             for vid, chart in charts.items()}
     kpi_divs = "".join(f'<div class="tile" id="v-{k.id}" data-visual="{k.id}"></div>' for k in dash.kpis)
     visual_divs = "".join(
         f'<div class="tile{" wide" if isinstance(v, Table) else ""}" id="v-{v.id}" data-visual="{v.id}"></div>'
