@@ -6,11 +6,12 @@ the lock that keeps one batch from running twice at once):
   invocations (`{"ingest_date": "YYYY-MM-DD"}`) → full run, name `batch-<date>-run<NN>`, NN = previous runs of that
   batch + 1. If one is still RUNNING the request is refused; two racing requests compute the same name and
   StartExecution lets only one through.
-- Glue "Job State Change" SUCCEEDED of an ingest job run started OUTSIDE the pipeline (a backfill; pipeline runs carry
-  the `--pipeline_execution_id` argument) → a dbt-only run (`skip_ingest`), so each backfill is followed by exactly
-  one dbt build: while another non-pipeline run for the same ingest date is still running the event is deferred
-  (the last run to finish triggers), and the name `backfill-<date>-<last completed run id>` is the same for every
-  event of that backfill, so racing events start one execution.
+- Glue "Job State Change" SUCCEEDED of an ingest job run started OUTSIDE the pipeline (a backfill of one date, a
+  date list, or every landed date; pipeline runs carry the `--pipeline_execution_id` argument) → a dbt-only run
+  (`skip_ingest`), so each backfill is followed by exactly one dbt build: while another non-pipeline run with the
+  same ingest-date argument is still running the event is deferred (the last run to finish triggers), and the name
+  `backfill-<latest date|all>-<last completed run id>` is the same for every event of that backfill, so duplicate and
+  racing events start one execution.
 """
 
 from __future__ import annotations
@@ -106,11 +107,11 @@ def handle_glue_success(cfg: Settings, detail: dict[str, Any]) -> dict[str, Any]
     args = _arguments(run)
     if PIPELINE_MARKER_ARGUMENT in args:
         return {"started": False, "reason": "started by the pipeline, which runs its own dbt build"}
+    # The ingest job takes one date, a comma-separated list, or none (= every date in landing): runs of one
+    # backfill share the same value. The execution is labelled with the latest date ("all" without one).
     ingest_date_value = args.get(cfg.ingest_date_argument)
-    if not ingest_date_value:
-        logger.warning("backfill run has no ingest date argument", extra={"job": job_name, "run": run_id})
-        return {"started": False, "reason": f"run has no {cfg.ingest_date_argument} argument"}
-    ingest_date = parse_ingest_date(ingest_date_value)
+    dates = sorted(parse_ingest_date(d.strip()) for d in ingest_date_value.split(",")) if ingest_date_value else []
+    label = dates[-1] if dates else "all"
 
     backfill_runs = {run["Id"]: run}  # listings can lag behind the event; the triggering run always counts
     for name in cfg.ingest_job_names:
@@ -124,11 +125,14 @@ def handle_glue_success(cfg: Settings, detail: dict[str, Any]) -> dict[str, Any]
                 backfill_runs[other["Id"]] = other
     latest = max(backfill_runs.values(), key=lambda r: (r.get("CompletedOn") or datetime.min, r["Id"]))
     # Execution names: max 80 characters of [A-Za-z0-9-_].
-    name = f"backfill-{ingest_date}-{re.sub(r'[^A-Za-z0-9_-]', '', latest['Id'])[-40:]}"
+    name = f"backfill-{label}-{re.sub(r'[^A-Za-z0-9_-]', '', latest['Id'])[-40:]}"
+    completed = latest.get("CompletedOn")
+    ingest_date = dates[-1] if dates else (completed.date().isoformat() if completed else date.today().isoformat())
     if any(e["name"] == name for e in _executions(cfg, name)):
         # EventBridge delivers at least once, and every event of one backfill names the same execution.
         return {"started": False, "execution_name": name, "reason": "this backfill's dbt run already started"}
-    payload = {"ingest_date": ingest_date, "skip_ingest": True, "trigger": "backfill"}
+    payload = {"ingest_date": ingest_date, "skip_ingest": True, "trigger": "backfill",
+               "backfill_dates": dates or "all"}
     # Two events racing past the check above send the same name and input: Step Functions starts one execution.
     return _start(cfg, name, payload)
 

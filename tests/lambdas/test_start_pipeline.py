@@ -49,7 +49,7 @@ def execution_input(name):
 
 
 def start_glue_run(job, ingest_date, pipeline=False):
-    args = {"--ingest_date": ingest_date}
+    args = {"--ingest_date": ingest_date} if ingest_date else {}
     if pipeline:
         args["--pipeline_execution_id"] = "batch-2026-11-24-run01"
     return boto3.client("glue", region_name=REGION).start_job_run(JobName=job, Arguments=args)["JobRunId"]
@@ -110,7 +110,7 @@ def test_a_single_backfill_run_is_followed_by_one_dbt_only_execution(app, lambda
     result = app.handler(glue_event(JOBS[2], run), lambda_context)
     assert result["started"] and result["execution_name"].startswith("backfill-2026-10-01-")
     assert execution_input(result["execution_name"]) == {
-        "ingest_date": "2026-10-01", "skip_ingest": True, "trigger": "backfill"
+        "ingest_date": "2026-10-01", "skip_ingest": True, "trigger": "backfill", "backfill_dates": ["2026-10-01"]
     }
     # EventBridge delivers at least once: a duplicate event starts nothing new.
     again = app.handler(glue_event(JOBS[2], run), lambda_context)
@@ -136,3 +136,22 @@ def test_a_failed_backfill_run_triggers_nothing(app, lambda_context):
     finish(JOBS[0], run, "FAILED")
     assert not app.handler(glue_event(JOBS[0], run, "FAILED"), lambda_context)["started"]
     assert executions() == []
+
+
+def test_a_multi_date_backfill_is_labelled_with_its_latest_date(app, lambda_context):
+    run = start_glue_run(JOBS[0], "2026-10-05,2026-10-04")
+    finish(JOBS[0], run)
+    result = app.handler(glue_event(JOBS[0], run), lambda_context)
+    assert result["started"] and result["execution_name"].startswith("backfill-2026-10-05-")
+    assert execution_input(result["execution_name"])["backfill_dates"] == ["2026-10-04", "2026-10-05"]
+
+
+def test_a_backfill_of_every_landed_date_also_gets_its_dbt_build(app, lambda_context):
+    runs = {job: start_glue_run(job, None) for job in JOBS[:2]}
+    finish(JOBS[0], runs[JOBS[0]])
+    assert not app.handler(glue_event(JOBS[0], runs[JOBS[0]]), lambda_context)["started"]  # JOBS[1] still running
+    finish(JOBS[1], runs[JOBS[1]])
+    result = app.handler(glue_event(JOBS[1], runs[JOBS[1]]), lambda_context)
+    assert result["started"] and result["execution_name"].startswith("backfill-all-")
+    assert execution_input(result["execution_name"])["backfill_dates"] == "all"
+    assert len(executions()) == 1
