@@ -56,11 +56,15 @@
 {% macro haversine_km(lat1, lon1, lat2, lon2) -%}
   {{ return(adapter.dispatch('haversine_km', 'fintech_analytics')(lat1, lon1, lat2, lon2)) }}
 {%- endmacro %}
+{#- least() skips nulls on every engine, so the clamp to 1 (rounding guard for antipodes) is a CASE: a null
+    coordinate must give a null distance, not half the planet. -#}
 {% macro default__haversine_km(lat1, lon1, lat2, lon2) -%}
-  (2 * 6371.0 * asin(sqrt(least(1.0,
-      power(sin(radians(({{ lat2 }}) - ({{ lat1 }})) / 2), 2)
-      + cos(radians({{ lat1 }})) * cos(radians({{ lat2 }}))
-        * power(sin(radians(({{ lon2 }}) - ({{ lon1 }})) / 2), 2)))))
+  {%- set a -%}
+      (power(sin(radians(({{ lat2 }}) - ({{ lat1 }})) / 2), 2)
+       + cos(radians({{ lat1 }})) * cos(radians({{ lat2 }}))
+         * power(sin(radians(({{ lon2 }}) - ({{ lon1 }})) / 2), 2))
+  {%- endset -%}
+  (2 * 6371.0 * asin(sqrt(case when {{ a }} > 1 then 1.0 else {{ a }} end)))
 {%- endmacro %}
 
 {#- Days from start_date to end_date (date arithmetic differs: DuckDB/Postgres subtract, Redshift datediff). -#}

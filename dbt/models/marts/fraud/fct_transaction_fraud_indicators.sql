@@ -41,6 +41,24 @@ earlier_activity as (
     where transaction_at < {{ lookback_start('transaction_at', context_days) }}
     group by customer_id
 ),
+
+earlier_location as (
+    -- likewise the customer's last located transaction before it, so travel speed has its previous leg
+    select
+        customer_id,
+        transaction_at as last_located_transaction_at,
+        latitude as last_located_latitude,
+        longitude as last_located_longitude
+    from (
+        select
+            customer_id, transaction_at, latitude, longitude,
+            row_number() over (partition by customer_id order by transaction_at desc, transaction_id desc) as recency_rank
+        from {{ this }}
+        where transaction_at < {{ lookback_start('transaction_at', context_days) }}
+          and latitude is not null and longitude is not null
+    ) as located
+    where recency_rank = 1
+),
 {% endif %}
 
 sequenced as (
@@ -53,9 +71,16 @@ sequenced as (
         {%- else -%}
         lag(t.transaction_at) over (partition by t.customer_id order by {{ order }}) as previous_transaction_at,
         {%- endif %}
-        lag(t.transaction_at) over (partition by t.customer_id, t.has_location order by {{ order }}) as previous_located_at,
-        lag(t.latitude) over (partition by t.customer_id, t.has_location order by {{ order }}) as previous_latitude,
-        lag(t.longitude) over (partition by t.customer_id, t.has_location order by {{ order }}) as previous_longitude,
+        {%- for column in ['transaction_at', 'latitude', 'longitude'] %}
+        {% if is_incremental() -%}
+        coalesce(
+            lag(t.{{ column }}) over (partition by t.customer_id, t.has_location order by {{ order }}),
+            case when t.has_location then earlier_location.last_located_{{ column }} end
+        )
+        {%- else -%}
+        lag(t.{{ column }}) over (partition by t.customer_id, t.has_location order by {{ order }})
+        {%- endif %} as previous_{{ 'located_at' if column == 'transaction_at' else column }},
+        {%- endfor %}
         {{ count_in_trailing_window('t.transaction_at', 't.customer_id', order, var('velocity_window_minutes') * 60) }}
             as transactions_in_velocity_window,
         {{ in_burst('t.transaction_at', 't.customer_id', order, var('velocity_min_transactions'), var('velocity_window_minutes') * 60) }}
@@ -67,6 +92,7 @@ sequenced as (
     from transactions as t
     {% if is_incremental() -%}
     left join earlier_activity as earlier on t.customer_id = earlier.customer_id
+    left join earlier_location on t.customer_id = earlier_location.customer_id
     {%- endif %}
 ),
 
