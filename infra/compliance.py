@@ -14,6 +14,8 @@ Acknowledging a finding (extension pattern for every area):
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aws_cdk import Acknowledgment, App, Validations
@@ -37,6 +39,11 @@ class Ack:
     rule: str
     reason: str
     environments: tuple[str, ...] = ENVIRONMENT_NAMES
+    # Only when the config builds the construct (e.g. QuickSight exists only with quicksight.principal_arn).
+    when: Callable[[EnvironmentConfig], bool] | None = None
+
+    def applies_to(self, config: EnvironmentConfig) -> bool:
+        return config.name in self.environments and (self.when is None or self.when(config))
 
     def rule_for(self, config: EnvironmentConfig) -> str:
         return self.rule.format(account=config.account, region=config.region, partition="aws",
@@ -213,7 +220,7 @@ def _quicksight_acks() -> tuple[Ack, ...]:
     from quicksight.catalog import DASHBOARDS, DATASETS
 
     used = [d.id for d in DATASETS if any(d.id in dash.datasets for dash in DASHBOARDS)]
-    return (
+    acks = (
         *_per_pack(_QS_ROLE, "IAMNoInlinePolicy",
                    INLINE_POLICY + " (the ENI permissions of the QuickSight VPC connection)"),
         Ack(_QS_ROLE, "AwsSolutions-IAM5[Resource::*]",
@@ -230,6 +237,12 @@ def _quicksight_acks() -> tuple[Ack, ...]:
               "ingestions of this one dataset only.")
           for dataset_id in used),
     )
+    # An environment without a QuickSight principal has no QuickSight stack (infra/stage.py): nothing to acknowledge.
+    return tuple(dataclasses.replace(a, when=_has_quicksight) for a in acks)
+
+
+def _has_quicksight(config: EnvironmentConfig) -> bool:
+    return bool(config.quicksight.principal_arn)
 
 
 QUICKSIGHT: tuple[Ack, ...] = _quicksight_acks()
@@ -359,7 +372,7 @@ def acknowledgments_for(env_name: str) -> list[Ack]:
 
 def acknowledged_rules(config: EnvironmentConfig) -> set[tuple[str, str]]:
     """(path, rule id) of every acknowledgment that applies to this environment."""
-    return {(a.path, a.rule_for(config)) for a in acknowledgments_for(config.name)}
+    return {(a.path, a.rule_for(config)) for a in acknowledgments_for(config.name) if a.applies_to(config)}
 
 
 def _find(root: IConstruct, path: str) -> IConstruct | None:
@@ -375,6 +388,8 @@ def apply_acknowledgments(stage: IConstruct, config: EnvironmentConfig) -> None:
     """Attach each acknowledgment to exactly the construct it names. Raises StaleAcknowledgment (one line)."""
     env_name = config.name
     for ack in acknowledgments_for(env_name):
+        if not ack.applies_to(config):
+            continue
         target = _find(stage, ack.path)
         if target is None:
             raise StaleAcknowledgment(

@@ -153,3 +153,18 @@ def test_camel_case_matches_cdk_property_names():
     assert definition.camel_key("DataSetIdentifierDeclarations") == "dataSetIdentifierDeclarations"
     assert definition.camel({"PhysicalTableMap": {"fact": {"RelationalTable": {}}}}, maps=frozenset({"PhysicalTableMap"})) \
         == {"physicalTableMap": {"fact": {"relationalTable": {}}}}
+
+
+def test_environment_without_principal_has_no_quicksight(tmp_path):
+    """An empty quicksight.principal_arn (no subscription) builds the platform without QuickSight: no stack, no
+    acknowledgments left dangling, nothing for the pipeline to refresh."""
+    import copy
+
+    from infra.application import build_platform, cdk_json_context, new_app
+
+    environments = copy.deepcopy(cdk_json_context()["environments"])
+    environments["dev"]["quicksight"] = {"principal_arn": ""}
+    app = new_app("dev", outdir=tmp_path, extra_context={"environments": environments}, validation=False)
+    platform = build_platform(app)  # applies the acknowledgments: would raise StaleAcknowledgment
+    assert platform.stage.quicksight is None
+    assert platform.stage.node.try_find_child("QuickSight") is None
