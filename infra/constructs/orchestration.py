@@ -477,7 +477,8 @@ class Orchestration(Construct):
             comment=f"{name_prefix} analytics pipeline: Glue → dbt (CodeBuild) → QuickSight",
             definition_body=sfn.DefinitionBody.from_chainable(start),
             state_machine_type=sfn.StateMachineType.STANDARD,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            # Execution data stays out of the logs: task inputs carry Step Functions task tokens.
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             tracing_enabled=True,
             timeout=timeout,
         )
