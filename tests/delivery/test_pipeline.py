@@ -6,23 +6,12 @@ import json
 
 import pytest
 
-from infra import compliance
 from infra.config import ConfigError
 
 
 @pytest.fixture(scope="module")
-def delivery(tmp_path_factory):
-    from infra.application import new_app
-    from infra.pipeline import build_delivery_pipeline
-
-    outdir = tmp_path_factory.mktemp("pipeline-out")
-    # Template validation off (it does not change templates; tests/infra runs it on every environment).
-    app = new_app("dev", outdir=outdir, extra_context={"pipeline": "true"}, validation=False)
-    built = build_delivery_pipeline(app, nag=False)
-    findings = compliance.collect_findings(compliance.nag_packs(app), app, built.stack.node.path)
-    app.synth()
-    template = json.loads((outdir / "Delivery.template.json").read_text())
-    return built, template, findings, outdir
+def delivery(delivery_pipeline):
+    return delivery_pipeline
 
 
 def resources(template, rtype):
@@ -92,6 +81,10 @@ def test_artifacts_are_encrypted_with_a_rotating_customer_managed_key(delivery):
     assert rule["SSEAlgorithm"] == "aws:kms" and rule["KMSMasterKeyID"]["Fn::GetAtt"][0] == key_id
     for project in resources(template, "AWS::CodeBuild::Project").values():
         assert project["Properties"]["EncryptionKey"]["Fn::GetAtt"][0] == key_id
+    # the target accounts' deploy roles may decrypt the artifacts (cross-account deployment)
+    policy = json.dumps(template["Resources"][key_id]["Properties"]["KeyPolicy"])
+    for account in ("111111111111", "222222222222"):
+        assert f"iam::{account}:role/cdk-hnb659fds-deploy-role-{account}-eu-west-1" in policy
 
 
 def test_self_mutation_uses_the_pinned_cdk_cli(delivery):

@@ -19,11 +19,19 @@ def packs(synth):
     return {env: review.review_environment(synth[env]) for env in ENVIRONMENT_NAMES}
 
 
-@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
-def test_synthesized_pack_matches_the_approved_baseline(packs, env):
+@pytest.fixture(scope="module")
+def all_packs(packs, delivery_pipeline):
+    from infra.pipeline import pipeline_host
+
+    built, template, _, _ = delivery_pipeline
+    return {**packs, review.PIPELINE_NAME: review.review_pipeline(template, pipeline_host(built.configs))}
+
+
+@pytest.mark.parametrize("env", [*ENVIRONMENT_NAMES, review.PIPELINE_NAME])
+def test_synthesized_pack_matches_the_approved_baseline(all_packs, env):
     baseline = review.BASELINE_DIR / f"{env}.json"
     assert baseline.exists(), f"review/{env}.json is missing: run make review-approve and commit review/"
-    current = review.to_json(packs[env])
+    current = review.to_json(all_packs[env])
     approved = baseline.read_text()
     if current != approved:
         lines = review.diff(approved, current, env).splitlines()
@@ -34,7 +42,7 @@ def test_synthesized_pack_matches_the_approved_baseline(packs, env):
                     pytrace=False)
 
 
-@pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
+@pytest.mark.parametrize("env", [*ENVIRONMENT_NAMES, review.PIPELINE_NAME])
 def test_markdown_baseline_is_the_rendering_of_the_json_baseline(env):
     approved = json.loads((review.BASELINE_DIR / f"{env}.json").read_text())
     assert (review.BASELINE_DIR / f"{env}.md").read_text() == review.to_markdown(approved), \
@@ -50,35 +58,24 @@ def test_pack_is_deterministic_and_free_of_hashes_and_timestamps(synth, packs):
         assert not re.search(r"\b20\d\d-\d\d-\d\dT\d\d:\d\d", text), f"{env}: a timestamp leaked into the pack"
 
 
-def test_no_environment_exposes_a_public_endpoint(packs):
-    for env, pack in packs.items():
+def test_no_environment_exposes_a_public_endpoint(all_packs):
+    for env, pack in all_packs.items():
         assert pack["network"]["public_endpoints"] == [], env
 
 
-def test_pack_lists_what_a_reviewer_must_see(packs, synth):
-    prod = packs["prod"]
-    config = synth["prod"].config
-    # every acknowledgment of the environment, with its reason
+def test_pipeline_pack_shows_its_cross_account_grants(all_packs, delivery_pipeline):
     from infra import compliance
+    from infra.pipeline import pipeline_host
 
-    assert len(prod["nag_acknowledgments"]) == len(compliance.acknowledgments_for("prod"))
-    assert all(a["reason"] for a in prod["nag_acknowledgments"])
-    # cost knobs from the templates equal the configuration
-    (workgroup,) = prod["cost_knobs"]["redshift_workgroups"]
-    assert (workgroup["base_rpu"], workgroup["max_rpu"]) == (config.warehouse.base_rpu, config.warehouse.max_rpu)
-    (limit,) = prod["cost_knobs"]["redshift_usage_limits"]
-    assert limit["amount"] == config.warehouse.usage_limit_rpu_hours
-    assert limit["period"] == config.warehouse.usage_limit_period
-    assert set(prod["cost_knobs"]["log_retention_days"].values()) == {config.retention.log_retention_days}
-    # the bootstrap's Data API grant, with its principal, and the warehouse SQL it runs
-    execute = [s for s in prod["iam_statements"] if s.get("actions") == ["redshift-data:ExecuteStatement"]]
-    assert len(execute) == 1 and execute[0]["principal"][0].endswith("(Service:lambda.amazonaws.com)")
-    names = [s["name"] for s in prod["warehouse_access_sql"]]
-    assert "create role quicksight_reader" in names and "create external schema raw" in names
-    # KMS key policies and security groups are all there
-    assert len(prod["kms_keys"]) == sum(1 for _ in synth["prod"].resources("AWS::KMS::Key"))
-    assert len(prod["network"]["security_groups"]) >= sum(1 for _ in synth["prod"].resources("AWS::EC2::SecurityGroup"))
-    assert list(prod["resources_per_stack"]) == synth["prod"].stack_ids
+    delivery = all_packs[review.PIPELINE_NAME]
+    assert delivery["stacks"] == ["Delivery"] and delivery["account"] == "333333333333"
+    (key,) = [k for k in delivery["kms_keys"] if k["key"].startswith("ArtifactsKey")]
+    assert key["rotation"] is True
+    principals = " ".join(p for s in key["statements"] for p in s.get("principal", []))
+    for account in ("111111111111", "222222222222"):
+        assert f"cdk-hnb659fds-deploy-role-{account}" in principals
+    host = pipeline_host(delivery_pipeline[0].configs)
+    assert len(delivery["nag_acknowledgments"]) == len(compliance.cicd_acknowledgments(host))
 
 
 # --- the generator on hand-written templates: what it flags and how it renders ----------------------------------
