@@ -8,7 +8,7 @@ against moto. What is simulated, because moto cannot run it:
   CodeBuild would emit (a phase change, then the final state change) to the callback handler.
 - Gaps of moto 5.2 (ARCHITECTURE.md): `quicksight describe_ingestion` is added (RUNNING once, then the scenario's
   status); glue .sync needs a callback endpoint to exist; a Parallel
-  re-raising a branch's States.* error; Glue runs of chosen jobs end FAILED; Wait states are
+  re-raising a branch's States.* error; SendTaskFailure keeping its cause; Glue runs of chosen jobs end FAILED; Wait states are
   shortened to 0 s so tests stay fast.
 """
 
@@ -312,6 +312,18 @@ class PipelineHarness:
             return CustomErrorName(error_name)
 
         mp.setattr(branches_decl, "CustomErrorName", error_name)
+
+        # moto gap: SendTaskFailure drops `cause`, which is where the callback names the failing models.
+        from moto.core.responses import EmptyResult
+        from moto.stepfunctions.responses import StepFunctionResponse
+
+        def send_task_failure(response):
+            response.stepfunction_backend.send_task_failure(
+                response._get_param("taskToken"), error=response._get_param("error"),
+                cause=response._get_param("cause"))
+            return EmptyResult()
+
+        mp.setattr(StepFunctionResponse, "send_task_failure", send_task_failure)
 
         original_start_build = CodeBuildResponse.start_build
 

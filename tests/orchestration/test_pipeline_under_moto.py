@@ -114,6 +114,7 @@ def test_dbt_model_error_alerts_and_skips_quicksight(quicksight_harness):
     assert result.status == "FAILED" and dataset_ids(harness) and result.ingestions == []
     (alert,) = alerts(result)
     assert "[dbt build] failed" in alert and "DbtBuildFailed" in alert
+    assert "dbt build failed: fct_transactions (error)" in alert  # the callback's cause names the model
 
 
 def test_every_dataset_is_ingested_and_polled_until_complete(quicksight_harness):
