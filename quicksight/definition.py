@@ -63,7 +63,12 @@ def camel(value: Any, *, maps: frozenset[str] = frozenset()) -> Any:
 
 # --- datasets ---------------------------------------------------------------------------------------------------
 
-_FACT, _CUSTOMER, _JOINED = "fact", "customer", "joined"
+# Dataset structure: CloudFormation's current model (DataPrepConfiguration + SemanticModelConfiguration; the older
+# LogicalTableMap and top-level RowLevelPermissionDataSet are deprecated in the resource schema, aws-cdk#36519).
+_FACT, _CUSTOMER, _DESTINATION = "fact", "customer", "dataset"
+# Transform step ids, in pipeline order: import -> rename -> join -> project
+_IMPORT, _RENAME, _JOIN, _PROJECT = "import-{}", "rename-{}", "join", "project"
+DATA_PREP_MAPS = frozenset({"SourceTableMap", "TransformStepMap", "DestinationTableMap", "TableMap"})
 
 
 def _input_columns(model: MartModel, names: list[str]) -> list[dict]:
@@ -75,40 +80,62 @@ def _relational(model: MartModel, names: list[str], data_source_arn: str) -> dic
                                 "Name": model.name, "InputColumns": _input_columns(model, names)}}
 
 
-def dataset_tables(ds: Dataset, data_source_arn: str, marts: Mapping[str, MartModel] | None = None) -> tuple[dict, dict]:
-    """(PhysicalTableMap, LogicalTableMap) of a dataset, columns typed from the dbt model YAML."""
+def _steps(table: str, alias: str, renames: list[tuple[str, str]]) -> tuple[dict, str]:
+    """Import one source table (and rename columns): (steps, id of the last step)."""
+    steps = {_IMPORT.format(table): {"ImportTableStep": {"Alias": alias, "Source": {"SourceTableId": table}}}}
+    last = _IMPORT.format(table)
+    if renames:
+        steps[_RENAME.format(table)] = {"RenameColumnsStep": {
+            "Alias": f"{alias} renamed", "Source": {"TransformOperationId": last},
+            "RenameColumnOperations": [{"ColumnName": old, "NewColumnName": new} for old, new in renames]}}
+        last = _RENAME.format(table)
+    return steps, last
+
+
+def _row_level_permission(rules_arn: str) -> dict:
+    return {"RowLevelPermissionDataSet": {"Arn": rules_arn, "PermissionPolicy": "GRANT_ACCESS",
+                                         "FormatVersion": "VERSION_1", "Status": "ENABLED"}}
+
+
+def dataset_properties(ds: Dataset, data_source_arn: str, marts: Mapping[str, MartModel] | None = None, *,
+                       rules_arn: str | None = None) -> dict:
+    """PhysicalTableMap, DataPrepConfiguration and SemanticModelConfiguration of a dataset (PascalCase), columns typed
+    from the dbt model YAML; ``rules_arn`` = the row-level-security rules dataset protecting it."""
     marts = models.project_models() if marts is None else marts
     physical = {_FACT: _relational(marts[ds.model], list(ds.columns), data_source_arn)}
-    fact = {"Alias": ds.model, "Source": {"PhysicalTableId": _FACT}}
-    if ds.renames:
-        fact["DataTransforms"] = [{"RenameColumnOperation": {"ColumnName": old, "NewColumnName": new}}
-                                  for old, new in ds.renames]
-    if ds.join is None:
-        return physical, {_FACT: fact}
-    join_model = marts[ds.join.model]
-    joined_key = f"{ds.join.model}_{ds.join.key}"
-    physical[_CUSTOMER] = _relational(join_model, [ds.join.key, *(s for s, _ in ds.join.columns)], data_source_arn)
-    renames = [{"RenameColumnOperation": {"ColumnName": ds.join.key, "NewColumnName": joined_key}}]
-    renames += [{"RenameColumnOperation": {"ColumnName": s, "NewColumnName": a}} for s, a in ds.join.columns if s != a]
-    logical = {
-        _FACT: fact,
-        _CUSTOMER: {"Alias": ds.join.model, "Source": {"PhysicalTableId": _CUSTOMER}, "DataTransforms": renames},
-        _JOINED: {
-            "Alias": ds.name,
-            "Source": {"JoinInstruction": {"LeftOperand": _FACT, "RightOperand": _CUSTOMER, "Type": "LEFT",
-                                           "OnClause": f"{{{ds.join.key}}} = {{{joined_key}}}",
-                                           # the dimension has one row per key: QuickSight can skip the dedup
-                                           "RightJoinKeyProperties": {"UniqueKey": True}}},
-            "DataTransforms": [{"ProjectOperation": {"ProjectedColumns": list(ds.output_columns)}}],
+    steps, last = _steps(_FACT, ds.model, list(ds.renames))
+    if ds.join is not None:
+        joined_key = f"{ds.join.model}_{ds.join.key}"
+        physical[_CUSTOMER] = _relational(marts[ds.join.model], [ds.join.key, *(s for s, _ in ds.join.columns)],
+                                          data_source_arn)
+        # the dimension's key and clashing names are renamed: a join's output names must be unique
+        dim_steps, dim_last = _steps(_CUSTOMER, ds.join.model,
+                                     [(ds.join.key, joined_key), *((s, a) for s, a in ds.join.columns if s != a)])
+        steps.update(dim_steps)
+        steps[_JOIN] = {"JoinStep": {"Alias": f"{ds.model} with customer", "Type": "LEFT",
+                                     "LeftOperand": {"TransformOperationId": last},
+                                     "RightOperand": {"TransformOperationId": dim_last},
+                                     "OnClause": f"{{{ds.join.key}}} = {{{joined_key}}}"}}
+        last = _JOIN
+    steps[_PROJECT] = {"ProjectStep": {"Alias": ds.name, "Source": {"TransformOperationId": last},
+                                       "ProjectedColumns": list(ds.output_columns)}}
+    semantic_table: dict[str, Any] = {"Alias": ds.name, "DestinationTableId": _DESTINATION}
+    if rules_arn is not None:
+        semantic_table["RowLevelPermissionConfiguration"] = _row_level_permission(rules_arn)
+    return {
+        "PhysicalTableMap": physical,
+        "DataPrepConfiguration": {
+            "SourceTableMap": {t: {"PhysicalTableId": t} for t in physical},
+            "TransformStepMap": steps,
+            "DestinationTableMap": {_DESTINATION: {"Alias": ds.name, "Source": {"TransformOperationId": _PROJECT}}},
         },
+        "SemanticModelConfiguration": {"TableMap": {_DESTINATION: semantic_table}},
     }
-    return physical, logical
 
 
-def region_rules_tables(region_access: Mapping[str, str | None], region_field: str,
-                        data_source_arn: str) -> tuple[dict, dict]:
-    """(PhysicalTableMap, LogicalTableMap) of the row-level-security rules dataset: one row per QuickSight group,
-    ``region_field`` = comma-separated regions the group may see (QuickSight reads a comma as "or"), NULL = all.
+def region_rules_properties(region_access: Mapping[str, str | None], region_field: str, data_source_arn: str) -> dict:
+    """The row-level-security rules dataset: one row per QuickSight group, ``region_field`` = comma-separated regions
+    the group may see (QuickSight reads a comma as "or"), NULL = all.
 
     The rules are reviewed config, written as literal rows of a custom SQL query (the config check allows no quotes);
     a dbt seed could replace this once the warehouse owns an access-control table.
@@ -121,8 +148,18 @@ def region_rules_tables(region_access: Mapping[str, str | None], region_field: s
     physical = {"rules": {"CustomSql": {
         "DataSourceArn": data_source_arn, "Name": "region_access_rules", "SqlQuery": "\nunion all\n".join(rows),
         "Columns": [{"Name": "GroupName", "Type": "STRING"}, {"Name": region_field, "Type": "STRING"}]}}}
-    logical = {"rules": {"Alias": "region_access_rules", "Source": {"PhysicalTableId": "rules"}}}
-    return physical, logical
+    steps, last = _steps("rules", "region access rules", [])
+    return {
+        "PhysicalTableMap": physical,
+        "DataPrepConfiguration": {
+            "SourceTableMap": {"rules": {"PhysicalTableId": "rules"}},
+            "TransformStepMap": steps,
+            "DestinationTableMap": {_DESTINATION: {"Alias": "region access rules",
+                                                   "Source": {"TransformOperationId": last}}},
+        },
+        "SemanticModelConfiguration": {"TableMap": {_DESTINATION: {"Alias": "region access rules",
+                                                                   "DestinationTableId": _DESTINATION}}},
+    }
 
 
 # --- dashboards -------------------------------------------------------------------------------------------------

@@ -36,6 +36,16 @@ class QuickSightDefinitionError(ConfigError):
     (dashboard, visual, field, fix) and exits 1 instead of a traceback."""
 
 
+def _dataset_props(properties: dict) -> dict:
+    """CfnDataSet keyword arguments from the builder's PascalCase properties (camelCase, map ids kept)."""
+    return {
+        "physical_table_map": {k: definition.camel(v) for k, v in properties["PhysicalTableMap"].items()},
+        "data_prep_configuration": definition.camel(properties["DataPrepConfiguration"], maps=definition.DATA_PREP_MAPS),
+        "semantic_model_configuration": definition.camel(properties["SemanticModelConfiguration"],
+                                                         maps=definition.DATA_PREP_MAPS),
+    }
+
+
 def _parse_region_rule(rule: str) -> tuple[str, str | None]:
     """"group:USA,UK" -> ("group", "USA,UK"); "group:*" -> ("group", None) = every region (config checks the form)."""
     group, regions = rule.split(":", 1)
@@ -142,20 +152,19 @@ class QuickSightAnalytics(Construct):
         )
 
         # --- row-level security by customer region ---------------------------------------------------------------
-        # CloudFormation today: the dataset's top-level RowLevelPermissionDataSet (a rules dataset, user/group based).
-        # Its successor, SemanticModelConfiguration -> RowLevelPermissionConfiguration, applies only to datasets built
-        # with the new DataPrepConfiguration (aws-cdk#36519); tag-based rules apply only to anonymous embedding, and
-        # these dashboards are read by signed-in QuickSight groups. So: a rules dataset, one row per group.
+        # CloudFormation today: SemanticModelConfiguration -> TableMap -> RowLevelPermissionConfiguration with a rules
+        # dataset (user/group based). The top-level RowLevelPermissionDataSet is the deprecated legacy path
+        # (aws-cdk#36519), and tag-based rules apply only to anonymous embedding, while these dashboards are read
+        # by signed-in QuickSight groups. So: a rules dataset, one row per group, on every customer-level dataset.
         self.region_rules: qs.CfnDataSet | None = None
         rules = dict(_parse_region_rule(r) for r in region_access)
         if rules:
-            physical, logical = definition.region_rules_tables(rules, catalog.REGION_FIELD, self.data_source.attr_arn)
             # no permissions for the readers: they must not see who may see what
             self.region_rules = qs.CfnDataSet(
                 self, "RegionAccessRules", aws_account_id=account, data_set_id=f"{name_prefix}-rls-region",
                 name=f"{name_prefix} region access rules", import_mode="SPICE",
-                physical_table_map={k: definition.camel(v) for k, v in physical.items()},
-                logical_table_map={k: definition.camel(v) for k, v in logical.items()},
+                **_dataset_props(definition.region_rules_properties(rules, catalog.REGION_FIELD,
+                                                                    self.data_source.attr_arn)),
             )
 
         # --- SPICE datasets, typed from the dbt model YAML -------------------------------------------------------
@@ -164,18 +173,14 @@ class QuickSightAnalytics(Construct):
         self.dataset_arns: dict[str, str] = {}
         for ds in used:
             protected = self.region_rules is not None and catalog.REGION_FIELD in ds.output_columns
-            physical, logical = definition.dataset_tables(ds, self.data_source.attr_arn, marts)
+            properties = definition.dataset_properties(
+                ds, self.data_source.attr_arn, marts, rules_arn=self.region_rules.attr_arn if protected else None)
             data_set_id = f"{name_prefix}-{ds.id}"
             resource = qs.CfnDataSet(
                 self, f"DataSet-{ds.id}", aws_account_id=account, data_set_id=data_set_id,
-                name=f"{name_prefix} {ds.name}", import_mode="SPICE",
-                physical_table_map={k: definition.camel(v) for k, v in physical.items()},
-                logical_table_map={k: definition.camel(v) for k, v in logical.items()},
+                name=f"{name_prefix} {ds.name}", import_mode="SPICE", **_dataset_props(properties),
                 permissions=[qs.CfnDataSet.ResourcePermissionProperty(principal=principal_arn,
                                                                       actions=DATASET_READER)],
-                row_level_permission_data_set=qs.CfnDataSet.RowLevelPermissionDataSetProperty(
-                    arn=self.region_rules.attr_arn, permission_policy="GRANT_ACCESS", format_version="VERSION_1",
-                    status="ENABLED") if protected else None,
             )
             self.datasets[ds.id] = resource
             self.dataset_ids.append(data_set_id)

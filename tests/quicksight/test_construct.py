@@ -94,10 +94,20 @@ def test_datasets_are_spice_and_typed_from_the_model_yaml(built):
 def test_joined_dataset_projects_exactly_the_declared_columns(built):
     _, t = built
     (resource,) = t.find_resources("AWS::QuickSight::DataSet", {"Properties": {"DataSetId": "unit-dev-fraud-alerts"}}).values()
-    joined = resource["Properties"]["LogicalTableMap"]["joined"]
-    assert joined["Source"]["JoinInstruction"]["Type"] == "LEFT"
-    assert joined["Source"]["JoinInstruction"]["OnClause"] == "{customer_id} = {dim_customers_customer_id}"
-    assert joined["DataTransforms"] == [{"ProjectOperation": {"ProjectedColumns": list(catalog.dataset("fraud-alerts").output_columns)}}]
+    prep = resource["Properties"]["DataPrepConfiguration"]
+    assert prep["SourceTableMap"] == {"fact": {"PhysicalTableId": "fact"}, "customer": {"PhysicalTableId": "customer"}}
+    steps = prep["TransformStepMap"]
+    join = steps["join"]["JoinStep"]
+    assert (join["Type"], join["OnClause"]) == ("LEFT", "{customer_id} = {dim_customers_customer_id}")
+    assert join["LeftOperand"] == {"TransformOperationId": "import-fact"}
+    assert join["RightOperand"] == {"TransformOperationId": "rename-customer"}
+    assert steps["rename-customer"]["RenameColumnsStep"]["RenameColumnOperations"] == [
+        {"ColumnName": "customer_id", "NewColumnName": "dim_customers_customer_id"},
+        {"ColumnName": "country", "NewColumnName": catalog.REGION_FIELD}]
+    project = steps["project"]["ProjectStep"]
+    assert project["ProjectedColumns"] == list(catalog.dataset("fraud-alerts").output_columns)
+    assert project["Source"] == {"TransformOperationId": "join"}
+    assert prep["DestinationTableMap"]["dataset"]["Source"] == {"TransformOperationId": "project"}
 
 
 def test_row_level_security_on_every_customer_level_dataset(built):
@@ -112,10 +122,12 @@ def test_row_level_security_on_every_customer_level_dataset(built):
     assert "Permissions" not in rules_resource["Properties"]  # readers never see the rules
     for ds in catalog.DATASETS:
         (resource,) = t.find_resources("AWS::QuickSight::DataSet", {"Properties": {"DataSetId": f"unit-dev-{ds.id}"}}).values()
-        rls = resource["Properties"].get("RowLevelPermissionDataSet")
+        (semantic,) = resource["Properties"]["SemanticModelConfiguration"]["TableMap"].values()
+        rls = semantic.get("RowLevelPermissionConfiguration")
         if catalog.REGION_FIELD in ds.output_columns:
-            assert rls == {"Arn": {"Fn::GetAtt": [t_logical_id(t, "unit-dev-rls-region"), "Arn"]},
-                           "PermissionPolicy": "GRANT_ACCESS", "FormatVersion": "VERSION_1", "Status": "ENABLED"}
+            assert rls == {"RowLevelPermissionDataSet": {
+                "Arn": {"Fn::GetAtt": [t_logical_id(t, "unit-dev-rls-region"), "Arn"]},
+                "PermissionPolicy": "GRANT_ACCESS", "FormatVersion": "VERSION_1", "Status": "ENABLED"}}
         else:  # per-country / per-segment aggregates hold no customer rows
             assert rls is None, ds.id
 
@@ -129,7 +141,8 @@ def test_without_rules_there_is_no_row_level_security(network_stack):
     analytics, t = build(network_stack)
     assert analytics.region_rules is None
     for resource in t.find_resources("AWS::QuickSight::DataSet").values():
-        assert "RowLevelPermissionDataSet" not in resource["Properties"]
+        (semantic,) = resource["Properties"]["SemanticModelConfiguration"]["TableMap"].values()
+        assert "RowLevelPermissionConfiguration" not in semantic
 
 
 def test_dashboards_use_the_theme_and_grant_readers_only(built):

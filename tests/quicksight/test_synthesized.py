@@ -82,21 +82,24 @@ def test_cdk_kept_every_key_of_the_definitions(synth, env):
         arns = {d: arn_of[f"{prefix}-{d}"] for d in dash.datasets}
         expected = definition.dashboard_definition(dash, arns, {d.id: d for d in catalog.DATASETS})
         assert by_name[dash.name]["Definition"] == expected, dash.name
+    rules_arn = arn_of.get(f"{prefix}-rls-region")
     for ds in catalog.DATASETS:
         props = next(p for p in datasets.values() if p["DataSetId"] == f"{prefix}-{ds.id}")
-        physical, logical = definition.dataset_tables(ds, "SOURCE")
-        assert without_intrinsics(props["LogicalTableMap"]) == without_intrinsics(logical)
-        assert without_intrinsics(props["PhysicalTableMap"]) == without_intrinsics(
-            json.loads(json.dumps(physical).replace('"SOURCE"', json.dumps({"Ref": "x"}))))
+        protected = rules_arn is not None and catalog.REGION_FIELD in ds.output_columns
+        expected = definition.dataset_properties(ds, {"Fn::GetAtt": ["source", "Arn"]},
+                                                 rules_arn=rules_arn if protected else None)
+        for key, value in expected.items():
+            assert without_intrinsics(props[key]) == without_intrinsics(value), (ds.id, key)
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)
 def test_datasets_theme_and_data_source_are_valid_api_inputs(synth, env, quicksight_model):
     for props in resources(synth, env, "AWS::QuickSight::DataSet").values():
         params = {k: without_intrinsics(props[k]) for k in ("AwsAccountId", "DataSetId", "Name", "ImportMode",
-                                                            "PhysicalTableMap", "LogicalTableMap")}
-        if "RowLevelPermissionDataSet" in props:
-            params["RowLevelPermissionDataSet"] = without_intrinsics(props["RowLevelPermissionDataSet"])
+                                                            "PhysicalTableMap", "DataPrepConfiguration",
+                                                            "SemanticModelConfiguration")}
+        # the deprecated dataset model is not used (CloudFormation warns W9009 on it)
+        assert "LogicalTableMap" not in props and "RowLevelPermissionDataSet" not in props
         assert validate(quicksight_model, "CreateDataSet", params) == "", props["DataSetId"]
     (theme,) = resources(synth, env, "AWS::QuickSight::Theme").values()
     assert validate(quicksight_model, "CreateTheme", {k: theme[k] for k in (
