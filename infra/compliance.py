@@ -344,6 +344,10 @@ def cicd_acknowledgments(config: EnvironmentConfig) -> tuple[Ack, ...]:
             "sts:AssumeRole on this account's CDK bootstrap roles only, selected by the condition "
             "iam:ResourceTag/aws-cdk:bootstrap-role in (deploy, file-publishing, image-publishing) (CDK Pipelines "
             "self-mutation)."),
+        Ack("CodePipeline/Build/Synth/CdkBuildProject/Resource", "AwsSolutions-CB5",
+            "The synth step runs the whole test suite, which needs Debian's chromium and PostgreSQL packages (the "
+            "curated Ubuntu image ships chromium only as a snap): Docker's official python:3.11-bookworm image from "
+            "ECR Public, the same image the pull-request workflow uses. Build-time only; it deploys nothing itself."),
         *(a for project in ("CodePipeline/Build/Synth/CdkBuildProject/Resource",
                             "Pipeline/UpdatePipeline/SelfMutation/Resource", "Pipeline/Assets/FileAsset/Resource")
           for a in _per_pack(project, "CodeBuildProjectSourceRepoUrl", _CDK_PIPELINES_REPO, packs=("PCI.DSS.321",))),

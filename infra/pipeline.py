@@ -8,9 +8,9 @@ restricted account deploys into the others, never the other way round); the othe
 
 - Source: the repository and branch of ``cicd`` through a CodeConnections (GitHub/GitLab/Bitbucket) connection,
   triggered on every push to the branch, i.e. on merge.
-- Synth step: ``make install`` (pinned .venv + Node 22/CDK CLI from package-lock), ``.ci/run`` (the whole test suite,
-  PostgreSQL included: the same entry point CI runs), then ``cdk synth -c pipeline=true``. A failing test stops the
-  release before anything is deployed.
+- Synth step (Debian bookworm image, see SYNTH_IMAGE): ``make install`` (pinned .venv + Node 22/CDK CLI from
+  package-lock), ``.ci/run`` (the whole test suite, PostgreSQL included: the same entry point pull requests run),
+  then ``cdk synth -c pipeline=true``. A failing test stops the release before anything is deployed.
 - Artifacts: the pipeline's own SecureBucket (versioned, TLS-only, access-logged, RETAIN) encrypted with a
   customer-managed KMS key (rotation on). CDK Pipelines grants the target accounts' deploy roles on bucket and key
   (what ``cross_account_keys`` would do with a bucket of its own, which would not be access-logged or versioned);
@@ -49,8 +49,14 @@ SYNTH_COMMANDS = (
     ".ci/run",
     "node_modules/.bin/cdk synth -c pipeline=true --quiet",
 )
-# CodeBuild standard:7.0 (Ubuntu 22.04): Python 3.11 like .venv, Java 17 for local Spark, apt for PostgreSQL.
+# Self-mutation and asset publishing: CodeBuild's curated, AWS-patched image.
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
+# The synth step runs the whole test suite, so it runs where the suite is known to pass: Debian bookworm with
+# Python 3.11 (like .venv and the pull-request workflow), from the Docker official image mirrored on ECR Public (no
+# Docker Hub rate limit, no credentials). The curated Ubuntu image cannot install Debian's chromium (Ubuntu ships it
+# as a snap) that the dashboard rendering test needs.
+SYNTH_IMAGE = "public.ecr.aws/docker/library/python:3.11-bookworm"
+SYNTH_SYSTEM_PACKAGES = ("default-jre-headless", "nodejs", "npm")  # Java 17 for Spark; npm for the pinned CDK CLI
 
 
 def wants_pipeline(app: App) -> bool:
@@ -117,13 +123,15 @@ class DeliveryPipelineStack(Stack):
                 "Synth",
                 input=self.source,
                 build_environment=codebuild.BuildEnvironment(
-                    build_image=BUILD_IMAGE,
+                    build_image=codebuild.LinuxBuildImage.from_docker_registry(SYNTH_IMAGE),
                     # Spark + dbt on DuckDB and PostgreSQL + three synthesized environments: 15 GB, 8 vCPUs.
                     compute_type=codebuild.ComputeType.LARGE,
                 ),
-                partial_build_spec=codebuild.BuildSpec.from_object(
-                    {"phases": {"install": {"runtime-versions": {"python": "3.11", "java": "corretto17"}}}}
-                ),
+                install_commands=[
+                    "apt-get update -qq",
+                    "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "
+                    + " ".join(SYNTH_SYSTEM_PACKAGES),
+                ],
                 env={"CDK_DISABLE_CLI_TELEMETRY": "true", "CDK_DISABLE_VERSION_CHECK": "true"},
                 commands=list(SYNTH_COMMANDS),
                 primary_output_directory="cdk.out",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -66,6 +67,13 @@ def test_synth_step_runs_the_test_suite_before_synthesizing(delivery):
     assert commands.index(".ci/run") < next(i for i, c in enumerate(commands) if "cdk synth -c pipeline=true" in c)
     assert commands[0] == "make install"
     assert spec["artifacts"]["base-directory"] == "cdk.out"
+    # the suite runs on the image the pull-request workflow uses, with Java for Spark
+    from infra.pipeline import SYNTH_IMAGE
+
+    assert synth["Properties"]["Environment"]["Image"] == SYNTH_IMAGE
+    assert any("default-jre-headless" in c for c in spec["phases"]["install"]["commands"])
+    workflow = (Path(__file__).resolve().parents[2] / ".github" / "workflows" / "ci.yml").read_text()
+    assert f"image: {SYNTH_IMAGE.rsplit('/', 1)[-1]}" in workflow
 
 
 def test_artifacts_are_encrypted_with_a_rotating_customer_managed_key(delivery):
