@@ -55,7 +55,8 @@ def _parse_region_rule(rule: str) -> tuple[str, str | None]:
 class QuickSightAnalytics(Construct):
     """Attributes: ``dataset_ids`` (DataSetIds the pipeline refreshes, in catalog order), ``dataset_arns`` (id ->
     ARN), ``datasets`` / ``dashboards`` (short id -> L1), ``data_source``, ``vpc_connection``, ``security_group``,
-    ``vpc_connection_role``, ``theme``."""
+    ``vpc_connection_role``, ``theme``, ``region_rules`` (the row-level-security rules dataset; None without
+    ``region_access``)."""
 
     def __init__(
         self,
