@@ -152,7 +152,9 @@ def masked_expression(column: Column, name: str) -> str | None:
         if column.type == "timestamp":
             return f"date_trunc('day', {name})"
         if column.type == "double" or column.decimal_precision_scale is not None:
-            return f"round({name}, 1)"
+            # via decimal: round(double precision, int) exists in Redshift but not in PostgreSQL, where the CI
+            # test runs these views against the real staging models
+            return f"round(cast({name} as decimal(18, 6)), 1)"
         return "cast(null as varchar)"
     return name
 

@@ -152,7 +152,7 @@ def test_masked_view_uses_the_staging_models_renamed_columns(views):
     names = [c for c, _ in login.columns]
     assert "login_at" in names and "login_timestamp" not in names  # renames={'login_timestamp': 'login_at'}
     assert dict(login.columns)["ip_address"] == "cast(null as varchar)"
-    assert dict(login.columns)["latitude"] == "round(latitude, 1)"
+    assert dict(login.columns)["latitude"] == "round(cast(latitude as decimal(18, 6)), 1)"
     customers = next(v for v in views if v.model == "stg_core_banking__customers")
     assert dict(customers.columns)["date_of_birth"] == "cast(date_trunc('year', date_of_birth) as date)"
     assert not {"first_name", "last_name", "email", "phone", "address"} & {c for c, _ in customers.columns}
