@@ -310,6 +310,8 @@ class RedshiftBootstrap(Construct):
                 "ADMIN_SECRET_ARN": admin_secret_arn,
                 "POWERTOOLS_SERVICE_NAME": "redshift_bootstrap",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
+                # No active tracing for a once-per-deploy function: keeps the shared Tracer (lambdas/common) inert.
+                "POWERTOOLS_TRACE_DISABLED": "true",
             },
             environment_encryption=data_key,
             log_group=log_group("HandlerLogs"),
