@@ -1,5 +1,14 @@
-{{ config(dist='customer_id', sort=['activity_date']) }}
--- One row per customer per day with any transaction or login attempt.
+{{
+    config(
+        materialized='incremental',
+        unique_key='activity_date',
+        incremental_strategy='delete+insert',
+        dist='customer_id',
+        sort=['activity_date'],
+    )
+}}
+-- One row per customer per day with any transaction or login attempt. Incremental by whole days: the look-back
+-- days are recomputed and replace their rows (delete+insert on activity_date).
 
 with transactions as (
     select
@@ -9,8 +18,12 @@ with transactions as (
         sum(case when status = 'completed' then 1 else 0 end) as completed_transaction_count,
         sum(case when status = 'completed' then amount_usd else 0 end) as completed_amount_usd,
         sum(amount_usd) as amount_usd,
-        sum(cast(amount_usd as double precision) * cast(amount_usd as double precision)) as amount_usd_sum_of_squares
+        -- exact decimal: a floating-point sum depends on summation order, and incremental runs must match full ones
+        sum(cast(amount_usd * amount_usd as numeric(38, 4))) as amount_usd_sum_of_squares
     from {{ ref('int_transactions_enriched') }}
+    {% if is_incremental() -%}
+    where transaction_date >= {{ lookback_start('activity_date') }}
+    {%- endif %}
     group by customer_id, transaction_date
 ),
 
@@ -21,6 +34,9 @@ logins as (
         sum(case when login_status = 'success' then 1 else 0 end) as successful_logins,
         sum(case when login_status = 'failed' then 1 else 0 end) as failed_logins
     from {{ ref('stg_auth__login_activity') }}
+    {% if is_incremental() -%}
+    where login_at >= {{ lookback_start('activity_date') }}
+    {%- endif %}
     group by customer_id, cast(login_at as date)
 )
 

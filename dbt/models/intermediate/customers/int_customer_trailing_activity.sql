@@ -1,4 +1,12 @@
-{{ config(dist='customer_id', sort=['activity_date']) }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='activity_date',
+        incremental_strategy='delete+insert',
+        dist='customer_id',
+        sort=['activity_date'],
+    )
+}}
 -- For every customer-day with transactions: count, sum and sum of squares of USD amounts over the 90 days
 -- before that day (the baseline for the amount z-score). A join on the sparse daily table, because Redshift
 -- has no RANGE window frames with an interval.
@@ -7,6 +15,10 @@ with days as (
     select customer_id, activity_date, transaction_count, amount_usd, amount_usd_sum_of_squares
     from {{ ref('int_customer_daily_activity') }}
     where transaction_count > 0
+    {% if is_incremental() -%}
+    -- the recomputed days plus the 90 days before them
+    and activity_date >= {{ add_days(lookback_start('activity_date'), -90) }}
+    {%- endif %}
 )
 
 select
@@ -20,4 +32,7 @@ inner join days as p
     on d.customer_id = p.customer_id
     and p.activity_date < d.activity_date
     and p.activity_date >= {{ add_days('d.activity_date', -90) }}
+{% if is_incremental() -%}
+where d.activity_date >= {{ lookback_start('activity_date') }}
+{%- endif %}
 group by d.customer_id, d.activity_date

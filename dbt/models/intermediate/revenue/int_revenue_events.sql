@@ -1,11 +1,23 @@
-{{ config(dist='customer_id', sort=['revenue_date']) }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='revenue_date',
+        incremental_strategy='delete+insert',
+        dist='customer_id',
+        sort=['revenue_date'],
+    )
+}}
 -- Every revenue event in USD before aggregation: one row per fee-bearing transaction and per account-day.
--- Rates and fees come from the reference seeds; nothing is hard-coded here.
+-- Rates and fees come from the reference seeds; nothing is hard-coded here. Incremental by whole days (the
+-- look-back days are recomputed and replace their rows).
 
 with transactions as (
     select *
     from {{ ref('int_transactions_enriched') }}
     where status = 'completed'
+    {% if is_incremental() -%}
+    and transaction_date >= {{ lookback_start('revenue_date') }}
+    {%- endif %}
 ),
 
 account_days as (
@@ -13,6 +25,9 @@ account_days as (
     from {{ ref('stg_core_banking__accounts') }} as a
     left join {{ ref('ref_fx_rates') }} as fx on a.currency = fx.currency
     where a.account_status <> 'closed'
+    {% if is_incremental() -%}
+    and a.as_of_date >= {{ lookback_start('revenue_date') }}
+    {%- endif %}
 ),
 
 fees as (
