@@ -78,6 +78,17 @@ def test_pipeline_pack_shows_its_cross_account_grants(all_packs, delivery_pipeli
     assert len(delivery["nag_acknowledgments"]) == len(compliance.cicd_acknowledgments(host))
 
 
+def test_glue_cost_knobs_follow_the_configuration(packs, synth):
+    for env, pack in packs.items():
+        glue = synth[env].config.glue
+        jobs = pack["cost_knobs"]["glue_jobs"]
+        assert len(jobs) == sum(1 for _ in synth[env].resources("AWS::Glue::Job"))
+        for job in jobs:
+            assert (job["worker_type"], job["workers"]) == (glue.worker_type, glue.number_of_workers), (env, job)
+            assert job["execution_class"] == ("FLEX" if glue.flex_execution else "STANDARD"), (env, job)
+            assert job["timeout_minutes"] == glue.timeout_minutes, (env, job)
+
+
 # --- the generator on hand-written templates: what it flags and how it renders ----------------------------------
 
 
