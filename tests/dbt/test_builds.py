@@ -73,9 +73,11 @@ def test_duckdb_and_postgres_agree_on_the_marts(dbt_duckdb_build, dbt_postgres_b
     queries = {
         "alerts": "select entity_type, entity_id, fraud_score, reason_codes from {s}.fraud_alerts",
         "segments": "select customer_id, rfm_segment, customer_segment, credit_band from {s}.dim_customers",
-        "revenue": "select cast(revenue_date as varchar), product, customer_segment, channel, revenue_type, "
+        "revenue": "select cast(revenue_date as varchar), product, customer_segment, customer_country, channel, revenue_type, "
                    "cast(revenue_usd as varchar) from {s}.fct_daily_revenue",
         "churn": "select customer_id, churn_risk_score, churn_risk_band from {s}.fct_customer_engagement",
+        "geo": "select country, cast(transaction_date as varchar), transaction_count, alert_count, sum_fraud_score "
+               "from {s}.fraud_geo_risk_summary",
     }
     with psycopg2.connect(host="127.0.0.1", port=54329, user="postgres", dbname=dbt_postgres_build.pg_dbname) as pg:
         with pg.cursor() as cur:

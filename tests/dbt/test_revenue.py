@@ -1,5 +1,5 @@
 """fct_daily_revenue equals an independent recomputation in pandas/Decimal from the raw lake and the seeds,
-to the cent, row by row (segment is looked up from dim_customers: it is an attribute, not a revenue rule)."""
+to the cent, row by row (segment and region are looked up from dim_customers: attributes, not revenue rules)."""
 
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,7 +27,7 @@ def _dec(value):
     return None if value is None or value == "" or (isinstance(value, float) and pd.isna(value)) else Decimal(str(value))
 
 
-def recompute(lake, segments):
+def recompute(lake, customers):
     fx = {r.currency: Decimal(r.usd_per_unit) for r in _seed("ref_fx_rates").itertuples()}
     mcc_tier = {r.mcc: r.interchange_tier for r in _seed("ref_mcc_codes").itertuples()}
     default_tier = {r.merchant_category: r.interchange_tier for r in _seed("ref_mcc_codes").itertuples()
@@ -42,7 +42,8 @@ def recompute(lake, segments):
     totals: dict[tuple, list] = defaultdict(lambda: [Decimal(0), 0])
 
     def add(date, customer, product, channel, kind, amount):
-        key = (date, product or "unknown", segments.get(customer, "unknown"), channel, kind)
+        segment, country = customers.get(customer, ("unknown", "unknown"))
+        key = (date, product or "unknown", segment, country, channel, kind)
         totals[key][0] += amount
         totals[key][1] += 1
 
@@ -80,15 +81,17 @@ def recompute(lake, segments):
 
 
 def test_daily_revenue_matches_independent_recomputation_to_the_cent(demo_lake, duckdb_marts):
-    segments = dict(duckdb_marts.execute("select customer_id, customer_segment from analytics_marts.dim_customers").fetchall())
-    expected = recompute(demo_lake["lake"], segments)
+    customers = {customer: (segment, country or "unknown") for customer, segment, country in duckdb_marts.execute(
+        "select customer_id, customer_segment, country from analytics_marts.dim_customers").fetchall()}
+    expected = recompute(demo_lake["lake"], customers)
     actual = {
-        (r[0], r[1], r[2], r[3], r[4]): (r[5], r[6])
+        tuple(r[:6]): (r[6], r[7])
         for r in duckdb_marts.execute(
-            "select revenue_date, product, customer_segment, channel, revenue_type, revenue_usd, event_count "
-            "from analytics_marts.fct_daily_revenue").fetchall()
+            "select revenue_date, product, customer_segment, customer_country, channel, revenue_type, revenue_usd, "
+            "event_count from analytics_marts.fct_daily_revenue").fetchall()
     }
-    assert {k[4] for k in expected} >= {"interchange_fee", "interest_income", "account_fee"}
+    assert len({k[3] for k in expected}) > 1  # the region splits revenue (several countries of residence)
+    assert {k[5] for k in expected} >= {"interchange_fee", "interest_income", "account_fee"}
     missing, extra = expected.keys() - actual.keys(), actual.keys() - expected.keys()
     assert not missing and not extra, (sorted(missing)[:5], sorted(extra)[:5])
     wrong = {k: (actual[k], expected[k]) for k in expected if actual[k] != expected[k]}

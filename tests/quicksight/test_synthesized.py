@@ -117,8 +117,8 @@ def test_each_dashboard_has_kpis_five_visuals_and_the_filters():
         kinds = {c.kind for c in dash.controls}
         titles = {c.title for c in dash.controls}
         assert "date_range" in kinds and "Customer segment" in titles, dash.name
-    # region: every dashboard whose marts carry the customer's region (revenue's mart does not: see README)
-    assert all("Customer region" in {c.title for c in d.controls} for d in (catalog.FRAUD, catalog.CUSTOMER))
+    # region: every dashboard (revenue's mart carries the customer's region since it was added to fct_daily_revenue)
+    assert all("Customer region" in {c.title for c in d.controls} for d in catalog.DASHBOARDS)
 
 
 @pytest.mark.parametrize("env", ENVIRONMENT_NAMES)

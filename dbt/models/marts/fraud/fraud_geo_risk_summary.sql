@@ -1,7 +1,10 @@
--- Transactions, alerts and scores per merchant country.
+-- Transactions, alerts and scores per merchant country and transaction date: the date grain lets dashboard date
+-- controls filter it (counts and amounts add up over dates; sum_fraud_score / transaction_count gives the mean
+-- score of any date range, because a mean of daily means would weight quiet days like busy ones).
 with transactions as (
     select
         coalesce(merchant_country, 'unknown') as country,
+        transaction_date,
         country_risk_level,
         amount_usd,
         fraud_score,
@@ -14,15 +17,17 @@ with transactions as (
 
 select
     t.country,
+    t.transaction_date,
     max(t.country_risk_level) as country_risk_level,
     cast(count(*) as integer) as transaction_count,
     cast(sum(t.amount_usd) as numeric(18, 2)) as amount_usd,
     cast(sum(t.is_alert) as integer) as alert_count,
     cast(sum(t.is_alert) as double precision) / count(*) as alert_rate,
+    cast(sum(t.fraud_score) as bigint) as sum_fraud_score,
     avg(cast(t.fraud_score as double precision)) as avg_fraud_score,
     cast(sum(t.is_confirmed) as integer) as confirmed_fraud_count,
     coalesce(avg(t.latitude), max(r.latitude)) as latitude,
     coalesce(avg(t.longitude), max(r.longitude)) as longitude
 from transactions as t
 left join {{ ref('ref_country_risk') }} as r on t.country = r.country
-group by t.country
+group by t.country, t.transaction_date
