@@ -1,12 +1,20 @@
 """`make demo`: run the platform end to end on this machine, as a sequence of named steps.
 
-Each step prints its progress, fails fast with one clear line and a non-zero exit, and contributes a section to
-demo_output/summary.json (key = step name). A summary table closes the run.
+    python -m scripts.demo [--steps generate ingest ...] [--customers N --days N] [--output-dir demo_output]
 
-Adding a step (data pipeline owners): write ``def my_step(ctx: DemoContext) -> StepResult`` and insert
-``Step("name", "what it does", my_step)`` into STEPS at its place in the flow
-(generate → ingest → dbt → evaluate → render → synth). Raise ``DemoError("what failed: what to do")`` for a
-failure the user can act on. Run a subset with ``python -m scripts.demo --steps synth``.
+generate (synthetic bank + the seed's sample extracts into a landing folder) → ingest (the Glue job's transforms on
+ONE local SparkSession into a Parquet lake) → dbt (`dbt build` + `dbt docs generate` on DuckDB, target `local`) →
+fraud_evaluation (alerts scored against the generator's ground truth) → dashboards (the three QuickSight
+definitions rendered to PNG + HTML) → synth (dev, staging, prod with the compliance packs, in parallel processes).
+
+Each step prints its progress, fails fast with one clear line and a non-zero exit, and contributes a section to
+demo_output/summary.json (key = step name); `run` in that file holds each step's status, seconds and peak memory.
+A summary table closes the run. Steps read their inputs from fixed places under the output folder, so a subset can
+re-run on a previous run's output, e.g. ``--steps dbt fraud_evaluation dashboards``.
+
+Adding a step: write ``def my_step(ctx: DemoContext) -> StepResult`` and insert ``Step("name", "what it does",
+my_step)`` into STEPS at its place in the flow. Raise ``DemoError("what failed: what to do")`` for a failure the
+user can act on.
 """
 
 from __future__ import annotations
@@ -14,15 +22,25 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
+import subprocess
 import sys
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from scripts.process_memory import PeakMemory
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_DIR = REPO_ROOT / "demo_output"
+DBT_DIR = REPO_ROOT / "dbt"
+GENERATED_BATCH_ID = "synthetic-001"
 
 
 class DemoError(Exception):
@@ -40,10 +58,43 @@ class StepResult:
 @dataclass
 class DemoContext:
     output_dir: Path
+    customers: int | None = None  # synthetic bank scale; None = the generator's defaults
+    days: int | None = None
+    seed: int | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+
+    # Fixed places under the output folder: every step finds its inputs without state from earlier steps.
+    @property
+    def bank_dir(self) -> Path:
+        return self.output_dir / "bank"
+
+    @property
+    def landing(self) -> Path:
+        return self.bank_dir / "landing"
+
+    @property
+    def ground_truth(self) -> Path:
+        return self.bank_dir / "ground_truth"
+
+    @property
+    def lake(self) -> Path:
+        return self.output_dir / "lake"
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.output_dir / "fintech_analytics.duckdb"
+
+    @property
+    def dbt_target(self) -> Path:
+        return self.output_dir / "dbt" / "target"
 
     def log(self, message: str) -> None:
         print(f"    {message}", flush=True)
+
+    def require(self, path: Path, made_by: str) -> None:
+        if not path.exists():
+            raise DemoError(f"{path} does not exist: run the {made_by} step first "
+                            f"(python -m scripts.demo, or --steps {made_by} ...)")
 
 
 @dataclass(frozen=True)
@@ -53,94 +104,372 @@ class Step:
     run: Callable[[DemoContext], StepResult]
 
 
-# --- steps ----------------------------------------------------------------------------------------------------
+# --- generate -----------------------------------------------------------------------------------------------------
+
+
+def generate_step(ctx: DemoContext) -> StepResult:
+    """Synthetic bank into <out>/bank/landing (+ ground truth), then the seed's sample extracts as their own date."""
+    from glue_jobs.local_run import SAMPLES_INGEST_DATE, land_samples, landing_dates
+    from synthetic_bank import BankConfig, generate
+
+    overrides = {k: v for k, v in (("customers", ctx.customers), ("days", ctx.days), ("seed", ctx.seed))
+                 if v is not None}
+    config = BankConfig(**overrides)
+    # A previous run's files would be ingested again next to the new ones: start from an empty landing folder.
+    shutil.rmtree(ctx.bank_dir, ignore_errors=True)
+    ctx.log(f"generating {config.customers:,} customers over {config.days} days "
+            f"(seed {config.seed}, last business date {config.end_date}) into {ctx.bank_dir}")
+    bank = generate(config, ctx.bank_dir)
+    dates = landing_dates(bank.landing)
+    if SAMPLES_INGEST_DATE in dates:
+        raise DemoError(f"the generated window overlaps the seed samples' date {SAMPLES_INGEST_DATE}: "
+                        f"use fewer --days")
+    sample_tables = land_samples(bank.landing)
+    ctx.log(f"landed the seed samples of {', '.join(sample_tables)} under ingest_date={SAMPLES_INGEST_DATE}")
+    rows = dict(bank.rows)
+    return StepResult(
+        headline=f"{rows.get('transactions', 0):,} transactions, {sum(rows.values()):,} rows in "
+                 f"{len(rows)} tables over {len(dates)} days, {sum(bank.labels.values()):,} labelled entities",
+        summary={"customers": config.customers, "days": config.days, "seed": config.seed,
+                 "end_date": str(config.end_date), "ingest_dates": len(dates), "rows": rows,
+                 "labels": dict(bank.labels), "seed_sample_tables": sample_tables,
+                 "landing": str(bank.landing), "ground_truth": str(bank.ground_truth)},
+    )
+
+
+# --- ingest -------------------------------------------------------------------------------------------------------
+
+
+def ingest_summary(manifests_by_batch: Mapping[str, Mapping[str, Any]]) -> dict[str, dict]:
+    """Per table: rows summed over the batches (generated + seed samples), and each batch's own counts."""
+    out: dict[str, dict] = {}
+    for batch_id, manifests in manifests_by_batch.items():
+        for table, m in manifests.items():
+            entry = out.setdefault(table, {"rows_in": 0, "rows_valid": 0, "rows_quarantined": 0, "rows_warned": 0,
+                                           "batches": {}})
+            for key in ("rows_in", "rows_valid", "rows_quarantined", "rows_warned"):
+                entry[key] += getattr(m, key)
+            entry["batches"][batch_id] = {"rows_in": m.rows_in, "rows_valid": m.rows_valid,
+                                          "rows_quarantined": m.rows_quarantined,
+                                          "quarantine_reasons": dict(m.quarantine_reasons)}
+    return out
+
+
+def ingest_batches(landing: str, lake: str) -> dict[str, dict]:
+    """Both batches (generated dates, then the seed samples' date) on ONE SparkSession; returns ingest_summary.
+    Runs in a worker process so the Spark JVM (~1 GB) exits with it instead of staying up for the later steps."""
+    from glue_jobs.ingest.pipeline import QuarantineThresholdExceeded
+    from glue_jobs.local_run import SAMPLES_BATCH_ID, SAMPLES_INGEST_DATE, ingest_all, landing_dates, local_spark
+
+    generated_dates = [d for d in landing_dates(landing) if d != SAMPLES_INGEST_DATE]
+    sample_tables = tuple(sorted(p.parent.name for p in Path(landing).glob(f"*/ingest_date={SAMPLES_INGEST_DATE}")))
+    print("    starting local Spark (pyspark 3.5 = Glue 5.0)", flush=True)
+    spark = local_spark(app_name="demo-ingest")
+    manifests: dict[str, dict] = {}
+    try:
+        for batch_id, dates, tables in ((GENERATED_BATCH_ID, generated_dates, None),
+                                        (SAMPLES_BATCH_ID, [SAMPLES_INGEST_DATE], sample_tables)):
+            if tables == ():
+                continue
+            started = time.perf_counter()
+            try:
+                manifests[batch_id] = ingest_all(spark, landing, lake, batch_id, dates,
+                                                 **({"tables": tables} if tables else {}))
+            except QuarantineThresholdExceeded as err:
+                raise DemoError(str(err)) from None
+            print(f"    batch {batch_id}: {len(manifests[batch_id])} tables, {len(dates)} ingest date(s) "
+                  f"({time.perf_counter() - started:.1f} s)", flush=True)
+    finally:
+        spark.stop()
+    return ingest_summary(manifests)
+
+
+def ingest_step(ctx: DemoContext) -> StepResult:
+    """Every table, both batches, through the Glue job's transforms on one local SparkSession."""
+    ctx.require(ctx.landing, "generate")
+    shutil.rmtree(ctx.lake, ignore_errors=True)  # the lake holds exactly this run's landing folder
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        per_table = pool.submit(ingest_batches, str(ctx.landing), str(ctx.lake)).result()
+    rows = [[t, f"{v['rows_in']:,}", f"{v['rows_valid']:,}", f"{v['rows_quarantined']:,}", f"{v['rows_warned']:,}"]
+            for t, v in per_table.items()]
+    total_in = sum(v["rows_in"] for v in per_table.values())
+    total_q = sum(v["rows_quarantined"] for v in per_table.values())
+    return StepResult(headline=f"{total_in:,} rows in, {total_q:,} quarantined, lake in {ctx.lake}",
+                      summary=per_table, table=rows,
+                      table_header=["table", "rows_in", "rows_valid", "rows_quarantined", "rows_warned"])
+
+
+# --- dbt ----------------------------------------------------------------------------------------------------------
+
+_DBT_PROGRESS = re.compile(r"\b(\d+) of (\d+) (\S+)")
+
+
+def dbt_results_summary(results: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Counts from run_results.json of a `dbt build`: nodes by kind and status, and the ones that did not pass."""
+    kinds: dict[str, dict[str, int]] = {}
+    problems: list[str] = []
+    for r in results:
+        kind = r["unique_id"].split(".", 1)[0]  # model, test, unit_test, seed, snapshot
+        status = r["status"]
+        kinds.setdefault(kind, {}).setdefault(status, 0)
+        kinds[kind][status] += 1
+        if status not in ("success", "pass", "warn"):
+            problems.append(f"{r['unique_id']} {status}" + (f": {r['message']}" if r.get("message") else ""))
+    tests = [kinds.get("test", {}), kinds.get("unit_test", {})]
+    return {
+        "models": kinds.get("model", {}).get("success", 0),
+        "tests_passed": sum(t.get("pass", 0) for t in tests),
+        "tests_warned": sum(t.get("warn", 0) for t in tests),
+        "tests_failed": sum(t.get("fail", 0) + t.get("error", 0) for t in tests),
+        "unit_tests": sum(kinds.get("unit_test", {}).values()),
+        "seeds": kinds.get("seed", {}).get("success", 0),
+        "snapshots": kinds.get("snapshot", {}).get("success", 0),
+        "nodes_by_status": kinds,
+        "problems": problems,
+    }
+
+
+def _dbt(ctx: DemoContext, args: list[str], log_name: str, env: dict[str, str]) -> list[dict]:
+    """Run the venv's dbt, full output to <out>/dbt/<log_name>, progress every ~20 nodes and every non-OK line."""
+    dbt_bin = Path(sys.executable).parent / "dbt"
+    ctx.dbt_target.mkdir(parents=True, exist_ok=True)
+    results_file = ctx.dbt_target / "run_results.json"
+    results_file.unlink(missing_ok=True)  # never read a previous command's results
+    log_path = ctx.dbt_target.parent / log_name
+    cmd = [str(dbt_bin), "--no-use-colors", *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target", "local",
+           "--target-path", str(ctx.dbt_target), "--log-path", str(ctx.dbt_target.parent / "logs")]
+    with log_path.open("w") as log, subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+                                                     stderr=subprocess.STDOUT, text=True) as proc:
+        for line in proc.stdout:
+            log.write(line)
+            match = _DBT_PROGRESS.search(line)
+            if match and match[3] != "START" and (
+                    "ERROR" in line or "FAIL" in line or int(match[1]) % 25 == 0 or match[1] == match[2]):
+                ctx.log(line.strip())
+    if proc.returncode != 0 and not results_file.exists():
+        raise DemoError(f"dbt {args[0]} failed before running any node: see {log_path}")
+    return json.loads(results_file.read_text())["results"] if results_file.exists() else []
+
+
+def dbt_step(ctx: DemoContext) -> StepResult:
+    """`dbt build` (seeds, snapshot, models, data and unit tests) and the docs site, on DuckDB over the lake."""
+    ctx.require(ctx.lake / "raw", "ingest")
+    env = {**os.environ, "DBT_RAW_ROOT": str(ctx.lake), "DBT_DUCKDB_PATH": str(ctx.duckdb_path),
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+    for stale in (ctx.duckdb_path, ctx.duckdb_path.with_name(ctx.duckdb_path.name + ".wal")):
+        stale.unlink(missing_ok=True)  # a full build, not an incremental run on a previous demo's tables
+    counts = dbt_results_summary(_dbt(ctx, ["build"], "build.log", env))
+    if counts["problems"]:
+        raise DemoError(f"dbt build: {len(counts['problems'])} node(s) did not pass, first {counts['problems'][0]}"
+                        f" (full log {ctx.dbt_target.parent / 'build.log'})")
+    _dbt(ctx, ["docs", "generate", "--static"], "docs.log", env)
+    docs = ctx.dbt_target / "static_index.html"
+    if not docs.exists():
+        raise DemoError(f"dbt docs generate wrote no {docs}: see {ctx.dbt_target.parent / 'docs.log'}")
+    site = ctx.output_dir / "dbt_docs"
+    site.mkdir(exist_ok=True)
+    # static_index.html embeds manifest and catalog: it opens from disk (index.html would fetch them, which
+    # browsers refuse for file:// URLs).
+    shutil.copyfile(docs, site / "index.html")
+    ctx.log(f"docs site: {site / 'index.html'}")
+    summary = {k: v for k, v in counts.items() if k != "problems"}
+    summary.update(duckdb=str(ctx.duckdb_path), docs=str(site / "index.html"))
+    return StepResult(headline=f"{counts['models']} models, {counts['tests_passed']} tests passed "
+                               f"({counts['unit_tests']} unit), {counts['tests_failed']} failed; docs in {site}",
+                      summary=summary)
+
+
+# --- fraud evaluation ---------------------------------------------------------------------------------------------
+
+
+def fraud_summary(report: Mapping[str, Any]) -> dict[str, Any]:
+    """scripts.evaluate_fraud's report as summary.json's section: <scenario>.{precision, recall, ...} + overall."""
+    out: dict[str, Any] = {name: dict(f) for name, f in report["families"].items()}
+    out["overall"] = {"precision": report["overall_precision"], "recall": report["overall_recall"],
+                      "alerts": report["alerts"], "labelled_entities": report["labelled_entities"],
+                      "meets_goals": report["meets_goals"]}
+    return out
+
+
+def fraud_evaluation_step(ctx: DemoContext) -> StepResult:
+    """fraud_alerts mart vs the generator's labels (which no model reads), per scenario family."""
+    from scripts.evaluate_fraud import PRECISION_GOAL, RECALL_GOAL, evaluate, format_table, load_alerts_duckdb, load_labels
+
+    ctx.require(ctx.duckdb_path, "dbt")
+    ctx.require(ctx.ground_truth / "fraud_labels.csv", "generate")
+    try:
+        report = evaluate(load_alerts_duckdb(ctx.duckdb_path), load_labels(ctx.ground_truth))
+    except ValueError as err:
+        raise DemoError(f"fraud evaluation: {err}") from None
+    for line in format_table(report).splitlines():
+        ctx.log(line)
+    summary = fraud_summary(report)
+    # Below-goal quality is reported, not a failure: the demo shows the product; tests/dbt gate the goals.
+    verdict = "goals met" if report["meets_goals"] else "GOALS MISSED"
+    return StepResult(
+        headline=f"{report['alerts']:,} alerts, precision {report['overall_precision']}, recall "
+                 f"{report['overall_recall']} ({verdict}: recall >= {RECALL_GOAL}, precision >= {PRECISION_GOAL})",
+        summary=summary,
+        table=[[name, str(f["labelled"]), str(f["recall"]), str(f["precision"])]
+               for name, f in report["families"].items()],
+        table_header=["scenario", "labelled", "recall", "precision"])
+
+
+# --- dashboards ---------------------------------------------------------------------------------------------------
+
+
+def dashboards_step(ctx: DemoContext) -> StepResult:
+    """The three QuickSight dashboard definitions rendered from the DuckDB marts (PNG + offline HTML)."""
+    from quicksight import fieldcheck
+    from quicksight.render import render
+
+    ctx.require(ctx.duckdb_path, "dbt")
+    out = ctx.output_dir / "dashboards"
+    try:
+        rendered = render(ctx.duckdb_path, out)
+    except fieldcheck.FieldCheckError as err:
+        raise DemoError(str(err)) from None
+    for r in rendered:
+        ctx.log(f"{r.dashboard.name}: {r.png_path.name} + {r.html_path.name}, {len(r.rows)} visuals "
+                f"({r.seconds:.1f} s)")
+    empty = [f"{r.dashboard.name}/{visual}" for r in rendered for visual, n in r.rows.items() if n == 0]
+    if empty:
+        raise DemoError(f"dashboard visuals with no data: {', '.join(empty)}: check the marts in {ctx.duckdb_path}")
+    # summary.json's `dashboards` is the list of PNGs; the per-dashboard facts go next to it.
+    ctx.summary["dashboards_detail"] = [r.as_summary() for r in rendered]
+    return StepResult(headline=f"{len(rendered)} dashboards in {out}", summary=[str(r.png_path) for r in rendered])
+
+
+# --- synth --------------------------------------------------------------------------------------------------------
+
+
+def synth_environment(env: str, outdir: str) -> dict[str, Any]:
+    """One environment, in a worker process: plain data back (the CDK objects stay in the worker)."""
+    from infra.config import ConfigError
+    from infra.synthesis import synthesize_environment
+
+    started = time.perf_counter()
+    try:
+        result = synthesize_environment(env, Path(outdir))
+    except ConfigError as err:
+        return {"error": f"config of {env}: {err}"}
+    per_stack = {s: len(result.template(s).get("Resources", {})) for s in result.stack_ids}
+    first = result.unacknowledged[0] if result.unacknowledged else None
+    return {
+        "stacks": len(per_stack),
+        "resources": sum(per_stack.values()),
+        "nag_unacknowledged": len(result.unacknowledged),
+        "nag_acknowledged": len(result.raw_findings) - len(result.unacknowledged),
+        "resources_per_stack": per_stack,
+        "seconds": round(time.perf_counter() - started, 1),
+        "first_unacknowledged": f"{first.rule} on {first.path}" if first else None,
+        "synth_error": result.synth_error,
+        "validation_report": str(Path(outdir) / "validation-report.json"),
+    }
+
+
+def synthesize_all(envs: Iterable[str], out_root: Path) -> dict[str, dict[str, Any]]:
+    """Every environment in its own process, all at once: each synth is one Python thread driving one Node (jsii)
+    runtime, so in-process they can only run one after another. `make bench` times this same function."""
+    envs = list(envs)
+    # spawn: a fresh interpreter per worker (jsii's Node child and pyspark's JVM must not be forked).
+    with ProcessPoolExecutor(max_workers=len(envs), mp_context=get_context("spawn")) as pool:
+        futures = {env: pool.submit(synth_environment, env, str(out_root / env)) for env in envs}
+        return {env: future.result() for env, future in futures.items()}
 
 
 def synth_step(ctx: DemoContext) -> StepResult:
     """Synthesize dev, staging and prod with the AwsSolutions, PCI DSS 3.2.1 and NIST 800-53 R5 packs on."""
-    from infra.config import ENVIRONMENT_NAMES, ConfigError
-    from infra.synthesis import synthesize_environment
+    from infra.config import ENVIRONMENT_NAMES
 
-    per_env: dict[str, dict] = {}
+    ctx.log(f"{', '.join(ENVIRONMENT_NAMES)} in parallel processes (templates in {ctx.output_dir / 'cdk.out'})")
+    per_env = synthesize_all(ENVIRONMENT_NAMES, ctx.output_dir / "cdk.out")
     rows = []
-    for env in ENVIRONMENT_NAMES:
-        started = time.perf_counter()
-        try:
-            result = synthesize_environment(env, ctx.output_dir / "cdk.out" / env)
-        except ConfigError as err:
-            raise DemoError(f"config of {env}: {err}") from None
-        per_stack = {s: len(result.template(s).get("Resources", {})) for s in result.stack_ids}
-        per_env[env] = {
-            "stacks": len(per_stack),
-            "resources": sum(per_stack.values()),
-            "nag_unacknowledged": len(result.unacknowledged),
-            "nag_acknowledged": len(result.raw_findings) - len(result.unacknowledged),
-            "resources_per_stack": per_stack,
-            "seconds": round(time.perf_counter() - started, 1),
-        }
-        ctx.log(f"{env}: {len(per_stack)} stacks, {sum(per_stack.values())} resources, "
-                f"{len(result.unacknowledged)} unacknowledged findings ({per_env[env]['seconds']} s)")
-        rows += [[env, stack, str(n)] for stack, n in per_stack.items()]
-        if result.unacknowledged:
-            first = result.unacknowledged[0]
-            raise DemoError(f"{env}: {len(result.unacknowledged)} unacknowledged cdk-nag finding(s), first "
-                            f"{first.rule} on {first.path}: fix it or acknowledge it in infra/compliance.py")
-        if result.synth_error:
-            raise DemoError(f"{env}: synthesis failed ({result.synth_error}): see "
-                            f"{result.outdir / 'validation-report.json'}")
+    for env, result in per_env.items():
+        if "error" in result:
+            raise DemoError(result["error"])
+        ctx.log(f"{env}: {result['stacks']} stacks, {result['resources']} resources, "
+                f"{result['nag_unacknowledged']} unacknowledged findings ({result['seconds']} s)")
+        if result["nag_unacknowledged"]:
+            raise DemoError(f"{env}: {result['nag_unacknowledged']} unacknowledged cdk-nag finding(s), first "
+                            f"{result['first_unacknowledged']}: fix it or acknowledge it in infra/compliance.py")
+        if result["synth_error"]:
+            raise DemoError(f"{env}: synthesis failed ({result['synth_error']}): see {result['validation_report']}")
+        rows += [[env, stack, str(n)] for stack, n in result["resources_per_stack"].items()]
     total = sum(v["resources"] for v in per_env.values())
     return StepResult(
         headline=f"{len(per_env)} environments, {total} resources, 0 unacknowledged findings",
-        summary=per_env,
+        summary={env: {k: v for k, v in r.items() if k not in ("first_unacknowledged", "validation_report")}
+                 for env, r in per_env.items()},
         table=rows,
         table_header=["env", "stack", "resources"],
     )
 
 
 STEPS: list[Step] = [
+    Step("generate", "synthetic bank + seed sample extracts into the landing folder", generate_step),
+    Step("ingest", "Glue ingest transforms on local Spark: landing CSV -> raw Parquet lake", ingest_step),
+    Step("dbt", "dbt build + docs generate on DuckDB (target local)", dbt_step),
+    Step("fraud_evaluation", "score fraud alerts against the generator's ground truth", fraud_evaluation_step),
+    Step("dashboards", "render the three QuickSight dashboards to PNG + HTML", dashboards_step),
     Step("synth", "synthesize every environment with the compliance packs", synth_step),
 ]
 
 
-# --- driver ---------------------------------------------------------------------------------------------------
+# --- driver -------------------------------------------------------------------------------------------------------
 
 
 def _print_table(header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     line = "  ".join("{:<%d}" % w for w in widths)
-    print(line.format(*header))
+    print(line.format(*header).rstrip())
     print(line.format(*("-" * w for w in widths)))
     for row in rows:
-        print(line.format(*row))
+        print(line.format(*row).rstrip())
 
 
-def run(steps: list[Step], output_dir: Path) -> int:
+def run(steps: list[Step], output_dir: Path, ctx: DemoContext | None = None) -> int:
     output_dir.mkdir(parents=True, exist_ok=True)
-    ctx = DemoContext(output_dir=output_dir)
+    ctx = ctx or DemoContext(output_dir=output_dir)
     outcomes: list[list[str]] = []
     details: list[StepResult] = []
+    timings: dict[str, dict[str, Any]] = {}
     exit_code = 0
+    demo_started = time.perf_counter()
     for index, step in enumerate(steps, 1):
         print(f"[{index}/{len(steps)}] {step.name}: {step.description}", flush=True)
         started = time.perf_counter()
-        try:
-            result = step.run(ctx)
-        except DemoError as err:
-            outcomes.append([step.name, "FAILED", f"{time.perf_counter() - started:.1f}", str(err)])
-            print(f"    FAILED: {err}", file=sys.stderr, flush=True)
+        failure = None
+        with PeakMemory() as peak:
+            try:
+                result = step.run(ctx)
+            except DemoError as err:
+                failure = str(err)
+            except Exception as err:  # a bug, not a user error: one line here, the traceback in a file
+                log = output_dir / "demo_error.log"
+                log.write_text(traceback.format_exc())
+                failure = f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''} " \
+                          f"(traceback in {log})"
+        seconds = round(time.perf_counter() - started, 1)
+        timings[step.name] = {"status": "failed" if failure else "ok", "seconds": seconds, "peak_rss_mb": peak.peak_mb}
+        if failure:
+            outcomes.append([step.name, "FAILED", f"{seconds:.1f}", f"{peak.peak_mb:,.0f}", failure])
+            print(f"    FAILED: {step.name}: {failure}", file=sys.stderr, flush=True)
             exit_code = 1
             break
         ctx.summary[step.name] = result.summary
         details.append(result)
-        outcomes.append([step.name, "ok", f"{time.perf_counter() - started:.1f}", result.headline])
+        outcomes.append([step.name, "ok", f"{seconds:.1f}", f"{peak.peak_mb:,.0f}", result.headline])
+    ctx.summary["run"] = {"steps": timings, "seconds": round(time.perf_counter() - demo_started, 1),
+                          "status": "failed" if exit_code else "ok"}
     (output_dir / "summary.json").write_text(json.dumps(ctx.summary, indent=2, sort_keys=True) + "\n")
-    print()
-    _print_table(["step", "status", "seconds", "result"], outcomes)
     for result in details:
         if result.table:
             print()
             _print_table(result.table_header or [], result.table)
-    print(f"\nsummary: {output_dir / 'summary.json'}")
+    print()
+    _print_table(["step", "status", "seconds", "peak MB", "result"], outcomes)
+    print(f"\ntotal {ctx.summary['run']['seconds']:.1f} s; summary: {output_dir / 'summary.json'}")
     return exit_code
 
 
@@ -148,14 +477,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", nargs="+", choices=[s.name for s in STEPS], help="run only these steps")
     parser.add_argument("--output-dir", type=Path, default=OUTPUT_DIR)
+    parser.add_argument("--customers", type=int, help="synthetic bank customers (default: the generator's, 2,500)")
+    parser.add_argument("--days", type=int, help="days of history (default: the generator's, 60)")
+    parser.add_argument("--seed", type=int, help="generator seed (same seed and scale = same data)")
     args = parser.parse_args(argv)
-    # Same offline, quiet toolchain as the Makefile, however the demo is started.
+    # Same offline, quiet toolchain as the Makefile, however the demo is started (the workers inherit it).
     node_bin = REPO_ROOT / "node_modules" / ".bin"
     if node_bin.is_dir() and str(node_bin) not in os.environ.get("PATH", ""):
         os.environ["PATH"] = f"{node_bin}{os.pathsep}{os.environ.get('PATH', '')}"
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    for key, value in (("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20"), ("SPARK_LOCAL_IP", "127.0.0.1"),
+                       ("CDK_DISABLE_CLI_TELEMETRY", "true"), ("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")):
+        os.environ.setdefault(key, value)
     selected = [s for s in STEPS if not args.steps or s.name in args.steps]
-    return run(selected, args.output_dir)
+    ctx = DemoContext(output_dir=args.output_dir.resolve(), customers=args.customers, days=args.days, seed=args.seed)
+    return run(selected, ctx.output_dir, ctx)
 
 
 if __name__ == "__main__":
