@@ -1,9 +1,21 @@
--- The latest daily snapshot row of every account.
+{{
+    config(
+        materialized='incremental',
+        unique_key='account_id',
+        incremental_strategy='delete+insert',
+        dist='customer_id',
+        sort=['account_id'],
+    )
+}}
+-- The latest daily snapshot row of every account. Incremental runs read only the look-back days' snapshots
+-- (filtered before de-duplication, see staged_rows) and replace the accounts that have one: an account's
+-- latest snapshot is then among them, so the result equals a full build.
 with ranked as (
     select
         *,
         row_number() over (partition by account_id order by as_of_date desc) as snapshot_rank
-    from {{ ref('stg_core_banking__accounts') }}
+    from ({{ staged_rows('stg_core_banking__accounts', 'as_of_date',
+                         lookback_start('as_of_date') if is_incremental() else none) }}) as snapshots
 )
 
 select

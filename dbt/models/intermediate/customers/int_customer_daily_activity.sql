@@ -33,10 +33,8 @@ logins as (
         cast(login_at as date) as activity_date,
         sum(case when login_status = 'success' then 1 else 0 end) as successful_logins,
         sum(case when login_status = 'failed' then 1 else 0 end) as failed_logins
-    from {{ ref('stg_auth__login_activity') }}
-    {% if is_incremental() -%}
-    where login_at >= {{ lookback_start('activity_date') }}
-    {%- endif %}
+    from ({{ staged_rows('stg_auth__login_activity', 'login_at',
+                         lookback_start('activity_date') if is_incremental() else none) }}) as logins
     group by customer_id, cast(login_at as date)
 )
 

@@ -21,13 +21,12 @@ with transactions as (
 ),
 
 account_days as (
+    -- incremental: only the look-back days' snapshots, filtered before de-duplication (staged_rows)
     select a.*, fx.usd_per_unit
-    from {{ ref('stg_core_banking__accounts') }} as a
+    from ({{ staged_rows('stg_core_banking__accounts', 'as_of_date',
+                         lookback_start('revenue_date') if is_incremental() else none) }}) as a
     left join {{ ref('ref_fx_rates') }} as fx on a.currency = fx.currency
     where a.account_status <> 'closed'
-    {% if is_incremental() -%}
-    and a.as_of_date >= {{ lookback_start('revenue_date') }}
-    {%- endif %}
 ),
 
 fees as (

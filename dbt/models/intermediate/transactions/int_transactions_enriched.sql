@@ -12,11 +12,16 @@
 -- effective MCC and interchange tier, the USD amount, the merchant country's risk level and the account's
 -- previous-day status.
 
+{#- Incremental runs read only the look-back window from the source (filtered before de-duplication, see
+    staged_rows) instead of the staging views, which de-duplicate the whole lake. -#}
+{%- set since = lookback_start('transaction_at') if is_incremental() else none %}
+
 with transactions as (
-    select * from {{ ref('stg_core_banking__transactions') }}
-    {% if is_incremental() %}
-    where transaction_at >= {{ lookback_start('transaction_at') }}
-    {% endif %}
+    {{ staged_rows('stg_core_banking__transactions', 'transaction_at', since) }}
+),
+
+prior_day_accounts as (
+    {{ staged_rows('stg_core_banking__accounts', 'as_of_date', add_days(since, -1) if since else none) }}
 ),
 
 category_default_mcc as (
@@ -71,6 +76,6 @@ left join {{ ref('stg_core_banking__customers') }} as customers
 left join {{ ref('int_accounts_current') }} as accounts
     on t.account_id = accounts.account_id
 -- the account as it stood at the end of the previous day (dormancy is judged before this transaction)
-left join {{ ref('stg_core_banking__accounts') }} as prior_day
+left join prior_day_accounts as prior_day
     on t.account_id = prior_day.account_id
     and prior_day.as_of_date = {{ add_days('cast(t.transaction_at as date)', -1) }}

@@ -1,1 +1,1 @@
-{{ stage_source('auth', 'login_activity', renames={'login_timestamp': 'login_at'}) }}
+{{ stage('stg_auth__login_activity') }}

@@ -1,1 +1,1 @@
-{{ stage_source('bureau', 'credit_scores', renames={'risk_factors': 'bureau_risk_band'}) }}
+{{ stage('stg_bureau__credit_scores') }}

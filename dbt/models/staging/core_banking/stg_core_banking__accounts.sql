@@ -1,1 +1,1 @@
-{{ stage_source('core_banking', 'accounts') }}
+{{ stage('stg_core_banking__accounts') }}

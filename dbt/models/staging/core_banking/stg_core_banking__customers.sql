@@ -1,1 +1,1 @@
-{{ stage_source('core_banking', 'customers', renames={'account_created_date': 'customer_since'}) }}
+{{ stage('stg_core_banking__customers') }}

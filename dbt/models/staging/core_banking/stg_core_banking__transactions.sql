@@ -1,1 +1,1 @@
-{{ stage_source('core_banking', 'transactions', renames={'transaction_date': 'transaction_at'}) }}
+{{ stage('stg_core_banking__transactions') }}
