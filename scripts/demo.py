@@ -187,6 +187,10 @@ def ingest_batches(landing: str, lake: str) -> dict[str, dict]:
 def ingest_step(ctx: DemoContext) -> StepResult:
     """Every table, both batches, through the Glue job's transforms on one local SparkSession."""
     ctx.require(ctx.landing, "generate")
+    java_home = os.environ.get("JAVA_HOME")
+    if not shutil.which("java") and not (java_home and (Path(java_home) / "bin" / "java").exists()):
+        raise DemoError("no Java runtime for local Spark: install Java 17 (e.g. apt-get install -y "
+                        "openjdk-17-jre-headless) or set JAVA_HOME, then re-run make demo")
     shutil.rmtree(ctx.lake, ignore_errors=True)  # the lake holds exactly this run's landing folder
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         per_table = pool.submit(ingest_batches, str(ctx.landing), str(ctx.lake)).result()
