@@ -20,6 +20,10 @@ os.environ.setdefault("CDK_DISABLE_VERSION_CHECK", "true")
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# Powertools reads these when a Lambda module is first imported (its Logger/Tracer/Metrics are module globals), and
+# any test folder may import one first: set offline defaults before collection so import order never matters.
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "FinTechAnalytics/Test")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 # Each module below is owned by one area; add a module here rather than fixtures to this file.
 pytest_plugins = [
