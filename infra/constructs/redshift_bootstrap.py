@@ -159,22 +159,36 @@ def masked_expression(column: Column, name: str) -> str | None:
     return name
 
 
-_STAGE_SOURCE = re.compile(
-    r"stage_source\(\s*'(?P<source>\w+)'\s*,\s*'(?P<table>\w+)'\s*(?:,\s*renames\s*=\s*(?P<renames>\{[^}]*\}))?\s*\)"
-)
+# dbt/macros/staging.sql: `staging_models()` returns {model: {'source', 'table', 'renames'}}, the one place the
+# staging models' source tables and renames are written. Its body is a Jinja dict literal, which is also a Python one.
+_STAGING_MODELS = re.compile(r"macro\s+staging_models\(\)\s*%\}\s*\{\{\s*return\((?P<spec>\{.*?\})\)\s*\}\}", re.DOTALL)
+
+
+def staging_spec(project_dir: Path = DBT_PROJECT_DIR) -> dict[str, dict]:
+    """{staging model: {'source', 'table', 'renames'}} as dbt/macros/staging.sql defines it."""
+    for path in sorted((project_dir / "macros").rglob("*.sql")):
+        match = _STAGING_MODELS.search(path.read_text())
+        if match:
+            try:
+                return ast.literal_eval(match["spec"])
+            except (ValueError, SyntaxError) as err:
+                raise BootstrapPlanError(f"{path.relative_to(project_dir.parent)}: staging_models() is no longer a "
+                                         f"plain dict literal ({err}): update infra/constructs/redshift_bootstrap.py") from None
+    raise BootstrapPlanError("dbt/macros defines no staging_models(): the masked views need each staging model's "
+                             "source table and renames; update infra/constructs/redshift_bootstrap.py")
 
 
 def staging_views(project_dir: Path = DBT_PROJECT_DIR,
                   contract_loader=load_contract) -> list[StagingView]:
     """One masked view per dbt staging model, its columns in the order stage_source() writes them."""
+    spec = staging_spec(project_dir)
     views = []
     for path in sorted((project_dir / "models" / "staging").rglob("stg_*.sql")):
-        match = _STAGE_SOURCE.search(path.read_text())
-        if not match:
-            raise BootstrapPlanError(f"{path.relative_to(project_dir.parent)} does not call stage_source(): the "
-                                     "masked view needs its columns; extend infra/constructs/redshift_bootstrap.py")
-        contract: Contract = contract_loader(match["table"])
-        renames = ast.literal_eval(match["renames"]) if match["renames"] else {}
+        if path.stem not in spec:
+            raise BootstrapPlanError(f"{path.relative_to(project_dir.parent)} is not in staging_models() "
+                                     "(dbt/macros/staging.sql): the masked view needs its source table and renames")
+        contract: Contract = contract_loader(spec[path.stem]["table"])
+        renames = spec[path.stem].get("renames") or {}
         columns = []
         for column in contract.columns:
             out = renames.get(column.name, column.name)

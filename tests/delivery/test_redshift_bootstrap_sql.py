@@ -169,3 +169,15 @@ def test_masked_views_are_granted_after_they_are_created(statements):
     last_view = max(i for i, n in enumerate(names) if n.startswith("create masked view"))
     assert names.index("grant select analytics_staging_masked to analyst") > last_view
     assert names.index("create role dbt_runner") < names.index("grant role dbt_runner to dbt user")
+
+
+def test_a_staging_model_missing_from_staging_models_stops_the_plan(tmp_path):
+    import shutil
+
+    project = tmp_path / "dbt"
+    shutil.copytree(rb.DBT_PROJECT_DIR / "macros", project / "macros")
+    shutil.copytree(rb.DBT_PROJECT_DIR / "models" / "staging", project / "models" / "staging")
+    (project / "models" / "staging" / "auth" / "stg_auth__devices.sql").write_text("select 1")
+    with pytest.raises(rb.BootstrapPlanError, match="stg_auth__devices.sql is not in staging_models"):
+        rb.staging_views(project)
+    assert {v.model for v in rb.staging_views()} == set(rb.staging_spec())
