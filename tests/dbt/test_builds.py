@@ -3,6 +3,8 @@ incremental path reproduces the full build, and the two engines agree on the mar
 
 import pytest
 
+from tests.fixtures.dbt import INCREMENTAL_MODELS
+
 MARTS = ["fct_transaction_fraud_indicators", "fct_login_anomalies", "fraud_alerts", "fraud_geo_risk_summary",
          "dim_customers", "customer_segment_summary", "fct_daily_revenue", "fct_customer_engagement"]
 
@@ -17,7 +19,7 @@ def _assert_green(build):
     unit_tests = [r for r in build.build.results if r["unique_id"].startswith("unit_test.")]
     assert len(unit_tests) >= 12 and all(r["status"] == "pass" for r in unit_tests)
     assert build.incremental.returncode == 0, build.incremental.output[-4000:]
-    assert len(build.incremental.results) == 5 and not build.incremental.problems()
+    assert len(build.incremental.results) == len(INCREMENTAL_MODELS) and not build.incremental.problems()
 
 
 def test_duckdb_build_is_green(dbt_duckdb_build):
@@ -46,9 +48,7 @@ def test_incremental_rerun_reproduces_the_full_build(dbt_duckdb_build, duckdb_ma
     full = dbt_duckdb_build.duckdb_path.parent / "full_build" / dbt_duckdb_build.duckdb_path.name
     duckdb_marts.execute(f"attach '{full}' as full_build (read_only)")
     try:
-        for table in ["analytics_intermediate.int_transactions_enriched", "analytics_intermediate.int_customer_daily_activity",
-                      "analytics_intermediate.int_customer_trailing_activity", "analytics_intermediate.int_revenue_events",
-                      "analytics_marts.fct_transaction_fraud_indicators"]:
+        for table in INCREMENTAL_MODELS:
             (only_full,) = duckdb_marts.execute(
                 f"select count(*) from (select * from full_build.{table} except all select * from {table})").fetchone()
             (only_incremental,) = duckdb_marts.execute(

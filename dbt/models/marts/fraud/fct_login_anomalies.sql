@@ -1,26 +1,89 @@
-{{ config(dist='customer_id', sort=['login_at']) }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='login_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        dist='customer_id',
+        sort=['login_at'],
+    )
+}}
+{#- Incremental runs recompute the look-back window, reading login_context_days more days so the burst rules
+    see the attempts before it; whether a device or country is new, and the previous located attempt, come from
+    the rows already in this table before that (exactly what a full build computes for them). -#}
 {%- set order = 'login_at, login_id' -%}
 {%- set rules = login_anomaly_rules() -%}
 {%- set burst = var('failed_burst_min_attempts') -%}
 {%- set burst_seconds = var('failed_burst_window_minutes') * 60 -%}
+{%- set context_since = lookback_start('login_at', var('login_context_days')) if is_incremental() else none -%}
 
 with logins as (
     select
         *,
         login_status = 'failed' as is_failed,
         latitude is not null and longitude is not null as has_location
-    from {{ ref('stg_auth__login_activity') }}
+    from ({{ staged_rows('stg_auth__login_activity', 'login_at', context_since) }}) as attempts
 ),
+
+{% if is_incremental() %}
+earlier_customers as (
+    select distinct customer_id as earlier_customer_id from {{ this }} where login_at < {{ context_since }}
+),
+
+earlier_devices as (
+    select distinct customer_id as earlier_device_customer_id, device_id as earlier_device_id
+    from {{ this }}
+    where login_at < {{ context_since }} and device_id is not null
+),
+
+earlier_countries as (
+    select distinct customer_id as earlier_country_customer_id, location_country as earlier_country
+    from {{ this }}
+    where login_at < {{ context_since }} and location_country is not null
+),
+
+earlier_location as (
+    select
+        customer_id as earlier_location_customer_id,
+        login_at as earlier_login_at,
+        latitude as earlier_latitude,
+        longitude as earlier_longitude
+    from (
+        select
+            customer_id, login_at, latitude, longitude,
+            row_number() over (partition by customer_id order by login_at desc, login_id desc) as recency_rank
+        from {{ this }}
+        where login_at < {{ context_since }} and latitude is not null and longitude is not null
+    ) as located
+    where recency_rank = 1
+),
+{% endif %}
 
 sequenced as (
     select
-        *,
+        l.*,
+        {% if is_incremental() -%}
+        -- an attempt before the window makes the window's first attempt not the customer's first, and so on
+        row_number() over (partition by l.customer_id order by {{ order }})
+            + case when ec.earlier_customer_id is not null then 1 else 0 end as customer_attempt_number,
+        row_number() over (partition by l.customer_id, l.device_id order by {{ order }})
+            + case when ed.earlier_device_id is not null then 1 else 0 end as device_attempt_number,
+        row_number() over (partition by l.customer_id, l.location_country order by {{ order }})
+            + case when eco.earlier_country is not null then 1 else 0 end as country_attempt_number,
+        {%- for column, alias in [('login_at', 'previous_located_at'), ('latitude', 'previous_latitude'), ('longitude', 'previous_longitude')] %}
+        coalesce(
+            lag(l.{{ column }}) over (partition by l.customer_id, l.has_location order by {{ order }}),
+            case when l.has_location then el.earlier_{{ column }} end
+        ) as {{ alias }},
+        {%- endfor %}
+        {%- else -%}
         row_number() over (partition by customer_id order by {{ order }}) as customer_attempt_number,
         row_number() over (partition by customer_id, device_id order by {{ order }}) as device_attempt_number,
         row_number() over (partition by customer_id, location_country order by {{ order }}) as country_attempt_number,
         lag(login_at) over (partition by customer_id, has_location order by {{ order }}) as previous_located_at,
         lag(latitude) over (partition by customer_id, has_location order by {{ order }}) as previous_latitude,
         lag(longitude) over (partition by customer_id, has_location order by {{ order }}) as previous_longitude,
+        {%- endif %}
         {{ count_in_trailing_window('login_at', 'customer_id, is_failed', order, burst_seconds) }} as failed_run_length,
         {{ in_burst('login_at', 'customer_id, is_failed', order, burst, burst_seconds) }} as in_failed_burst,
         -- a success straight after `burst` consecutive failures within the window: the burst worked
@@ -30,7 +93,15 @@ sequenced as (
             {%- endfor %}
             coalesce({{ seconds_between('lag(login_at, ' ~ burst ~ ') over (partition by customer_id order by ' ~ order ~ ')', 'login_at') }} <= {{ burst_seconds }}, false)
         ) as follows_failed_burst
-    from logins
+    from logins as l
+    {% if is_incremental() -%}
+    left join earlier_customers as ec on l.customer_id = ec.earlier_customer_id
+    left join earlier_devices as ed
+        on l.customer_id = ed.earlier_device_customer_id and l.device_id = ed.earlier_device_id
+    left join earlier_countries as eco
+        on l.customer_id = eco.earlier_country_customer_id and l.location_country = eco.earlier_country
+    left join earlier_location as el on l.customer_id = el.earlier_location_customer_id
+    {%- endif %}
 ),
 
 measured as (
@@ -76,8 +147,11 @@ select
     login_at,
     cast(login_at as date) as login_date,
     login_status,
+    device_id,
     device_type,
     location_country,
+    latitude,
+    longitude,
     channel,
     cast(failed_attempts_in_window as integer) as failed_attempts_in_window,
     distance_from_previous_km,
@@ -93,3 +167,6 @@ select
     reason_codes,
     primary_reason_code
 from scored
+{% if is_incremental() -%}
+where login_at >= {{ lookback_start('login_at') }}
+{%- endif %}
