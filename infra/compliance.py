@@ -10,15 +10,26 @@ Acknowledging a finding (extension pattern for every area):
    ``"Storage/Lake/AccessLogs/Bucket/Resource"``), with a reason an auditor would accept: why the control does
    not apply or how it is met otherwise. Never a prefix, a wildcard or a whole stack.
 3. An ``Ack`` whose path no longer exists, or that no longer matches a finding, fails the tests: keep the list true.
+
+Cross-stack references: cdk-nag renders a wildcard resource built on ANOTHER stack's attribute differently before
+synthesis (``<LakeRawBucket28F84711.Arn>/raw/*``, the producer's GetAtt) and during it (CDK has then replaced the
+reference with ``{"Fn::GetStackOutput":{...}}`` or an ``Fn::ImportValue`` name), so no single exact id could match
+both. Write the readable ``<LogicalId.Attr>`` form: :class:`ReferenceForms` canonicalises finding ids and
+acknowledgment ids to it, and every gate (:func:`collect_findings` for tests/demo, the validation plugins that
+:func:`register_packs` installs for ``cdk synth``) matches canonical ids, so one ``Ack`` covers both phases.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aws_cdk import Acknowledgment, App, Validations
+import jsii
+from aws_cdk import (Acknowledgment, App, CfnOutput, IPolicyValidationPlugin, PolicyValidationPluginReport,
+                     PolicyViolation, Stack, Validations)
 from cdk_nag import AwsSolutionsChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks
 from constructs import IConstruct
 
@@ -65,14 +76,145 @@ class StaleAcknowledgment(LookupError):
     """An acknowledgment names a construct that no longer exists."""
 
 
+def _flatten(value) -> str:
+    """A resolved CloudFormation value as cdk-nag's flattenCfnReference writes it into a finding id."""
+    if isinstance(value, str):
+        return value.replace("${", "<").replace("}", ">")
+    if isinstance(value, dict) and len(value) == 1:
+        (fn, arg), = value.items()
+        if fn == "Fn::Join":
+            return arg[0].join(_flatten(v) for v in arg[1])
+        if fn == "Fn::Sub":
+            return _flatten(arg)
+        if fn == "Fn::GetAtt":
+            return f"<{_flatten(arg[0])}.{_flatten(arg[1])}>"
+        if fn == "Fn::ImportValue":
+            return _flatten(arg)
+        if fn == "Ref":
+            return f"<{_flatten(arg)}>"
+    return json.dumps(value, separators=(",", ":"))
+
+
+_STACK_OUTPUT = '{"Fn::GetStackOutput":'
+
+
+class ReferenceForms:
+    """Canonical, readable finding ids: every cross-stack reference in an id becomes the producer's own value
+    (``<LakeRawBucket28F84711.Arn>``), whether cdk-nag saw it as ``{"Fn::GetStackOutput":...}`` (CDK's reference
+    outputs, present from synthesis on) or as an ``Fn::ImportValue`` of an explicit export (rendered as its name).
+
+    Built from the outputs of every stack under ``root``; build it again after synthesis has added outputs.
+    """
+
+    def __init__(self, root: IConstruct) -> None:
+        self._outputs: dict[tuple[str, str], str] = {}  # (stack name, output logical id) -> producer's value
+        self._exports: dict[str, str] = {}  # export name -> producer's value
+        for node in root.node.find_all():
+            if isinstance(node, CfnOutput):
+                stack = Stack.of(node)
+                value = _flatten(stack.resolve(node.value))
+                self._outputs[(stack.stack_name, stack.get_logical_id(node))] = value
+                if node.export_name:
+                    self._exports[stack.resolve(node.export_name)] = value
+        # Longest first, so an export name that contains another one is replaced whole.
+        self._export_names = sorted(self._exports, key=len, reverse=True)
+
+    def canonical(self, rule: str) -> str:
+        start = rule.find(_STACK_OUTPUT)
+        while start >= 0:
+            # The reference is JSON (cdk-nag's fallback rendering) and may nest, e.g. "Region":{"Ref":...}.
+            ref, end = json.JSONDecoder().raw_decode(rule, start)
+            ref = ref["Fn::GetStackOutput"]
+            value = self._outputs.get((ref.get("StackName"), ref.get("OutputName")))
+            if value is not None:
+                rule = rule[:start] + value + rule[end:]
+                end = start + len(value)
+            start = rule.find(_STACK_OUTPUT, end)
+        for name in self._export_names:
+            rule = rule.replace(name, self._exports[name])
+        return rule
+
+
+def _acknowledged_ids(node: IConstruct, forms: ReferenceForms) -> set[str]:
+    """Canonical ids acknowledged on ``node`` or an ancestor (where ``Validations.acknowledge`` records them, the
+    same walk cdk-nag does; aws-cdk-lib prefixes keys with 'Annotation::')."""
+    ids: set[str] = set()
+    current = node
+    while current is not None:
+        for entry in current.node.metadata:
+            if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY and entry.data:
+                ids.update(forms.canonical(re.sub(r"^annotation::", "", key, flags=re.IGNORECASE))
+                           for key in entry.data)
+        current = current.node.scope
+    return ids
+
+
+def _construct_at(root: IConstruct, path: str) -> IConstruct | None:
+    node = root
+    for part in path.split("/") if path else ():
+        node = node.node.try_find_child(part)
+        if node is None:
+            return None
+    return node
+
+
+def _canonical_violations(pack: NagPack, scope: IConstruct) -> list[tuple[str, PolicyViolation, object]]:
+    """(canonical rule id, violation, violating resource) of every finding of ``pack`` under ``scope`` that no
+    acknowledgment covers once both sides are canonical."""
+    root = scope.node.root
+    forms = ReferenceForms(root)
+    left = []
+    for violation in pack.validate_scope(scope).violations:
+        rule = forms.canonical(violation.rule_name)
+        for resource in violation.violating_resources:
+            node = _construct_at(root, resource.construct_path or "")
+            if node is not None and rule in _acknowledged_ids(node, forms):
+                continue
+            left.append((rule, violation, resource))
+    return left
+
+
+@jsii.implements(IPolicyValidationPlugin)
+class AcknowledgingGate:
+    """A nag pack as a CDK validation plugin whose acknowledgment matching is canonical (see ReferenceForms):
+    cdk-nag's own match is exact, and during synthesis a cross-stack id no longer equals its readable form."""
+
+    def __init__(self, app: App, pack: NagPack) -> None:
+        self._app = app
+        self._pack = pack
+
+    @property
+    def name(self) -> str:
+        return self._pack.name
+
+    @property
+    def version(self) -> str | None:
+        return self._pack.version
+
+    @property
+    def rule_ids(self) -> list[str] | None:
+        return self._pack.rule_ids
+
+    def validate(self, context) -> PolicyValidationPluginReport:
+        grouped: dict[str, PolicyViolation] = {}
+        resources: dict[str, list] = {}
+        for rule, violation, resource in _canonical_violations(self._pack, self._app):
+            grouped.setdefault(rule, violation)
+            resources.setdefault(rule, []).append(resource)
+        violations = [PolicyViolation(rule_name=rule, description=v.description, severity=v.severity,
+                                      violating_resources=resources[rule]) for rule, v in grouped.items()]
+        return PolicyValidationPluginReport(success=not violations, violations=violations)
+
+
 def nag_packs(app: App) -> list[NagPack]:
     return [AwsSolutionsChecks(app), PCIDSS321Checks(app), NIST80053R5Checks(app)]
 
 
 def register_packs(app: App) -> list[NagPack]:
-    """Register the three packs as validation plugins: any unacknowledged finding fails ``app.synth()``."""
+    """Register the three packs as validation plugins (each behind an :class:`AcknowledgingGate`): any
+    unacknowledged finding fails ``app.synth()``."""
     packs = nag_packs(app)
-    Validations.of(app).add_plugins(*packs)
+    Validations.of(app).add_plugins(*(AcknowledgingGate(app, pack) for pack in packs))
     return packs
 
 
@@ -210,6 +352,14 @@ ORCHESTRATION: tuple[Ack, ...] = (
         "AwsSolutions-IAM5[Resource::{resource_prefix}-artifacts-bucket-arn/dbt-runs/*/orchestration/*]",
         "Reads/writes only the orchestration objects of each execution (task token, build claim): "
         "dbt-runs/<execution id>/orchestration/."),
+    # EventBridge publishes Glue failure alerts through this role (the target's default would grant the service
+    # principal the alerts key without a source-account condition).
+    *_per_pack(f"{_ORCH}/GlueFailureEvents/EventsRole/DefaultPolicy/Resource", "IAMNoInlinePolicy",
+               INLINE_POLICY + " (EventBridge's role publishing Glue failure alerts)"),
+    Ack(f"{_ORCH}/GlueFailureEvents/EventsRole/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+        "sns:Publish to the KMS-encrypted alerts topic needs GenerateDataKey* on the topic's key: aws-cdk-lib grant "
+        "on that one key (the alerts key), no other key."),
 )
 
 _QS_ROLE = "QuickSight/QuickSight/VpcConnectionRole/DefaultPolicy/Resource"
@@ -276,6 +426,38 @@ WAREHOUSE_BOOTSTRAP: tuple[Ack, ...] = (
         _BOOT_FRAMEWORK + ": invoked synchronously by CloudFormation; a failure fails and rolls back the deployment."),
     Ack(f"{_BOOT}/Provider/framework-onEvent/Resource", "NIST.800.53.R5-LambdaConcurrency",
         _BOOT_FRAMEWORK + ": one invocation per deployment; the handler it calls has a reserved concurrency of 1."),
+)
+
+_INGEST_ROLE = "Ingestion/Ingestion/JobRole/DefaultPolicy/Resource"
+_INGEST_ONE_ROLE = "The five per-table Glue ingest jobs share this one role (same script, same prefixes); "
+
+INGESTION: tuple[Ack, ...] = (
+    *_per_pack(_INGEST_ROLE, "IAMNoInlinePolicy", INLINE_POLICY + " (the Glue ingest jobs' role)"),
+    *(Ack(_INGEST_ROLE, f"AwsSolutions-IAM5[Action::{action}]",
+          "CDK grant action group (grant_read / grant_read_write / grant_encrypt_decrypt) on resources that are "
+          "themselves scoped to the lake buckets' ingest prefixes and the data/logs keys; no other resource.")
+      for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*", "s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*",
+                     "s3:GetObject*", "s3:List*")),
+    # Buckets of the Storage stack: the readable form covers the synth-time Fn::GetStackOutput form too
+    # (ReferenceForms), so each wildcard has exactly one acknowledgment.
+    Ack(_INGEST_ROLE, "AwsSolutions-IAM5[Resource::<LakeLandingBucketBDA6CF65.Arn>/*]",
+        _INGEST_ONE_ROLE + "read-only on the landing bucket, whose top-level folders are exactly the source tables."),
+    Ack(_INGEST_ROLE, "AwsSolutions-IAM5[Resource::<LakeRawBucket28F84711.Arn>/raw/*]",
+        _INGEST_ONE_ROLE + "each run replaces the ingest-date partitions it writes under raw/<table>/."),
+    Ack(_INGEST_ROLE, "AwsSolutions-IAM5[Resource::<LakeRawBucket28F84711.Arn>/manifests/*]",
+        _INGEST_ONE_ROLE + "each run writes manifests/<table>/<batch id>.json; batch ids are per run."),
+    Ack(_INGEST_ROLE, "AwsSolutions-IAM5[Resource::<LakeQuarantineBucket4D216B98.Arn>/quarantine/*]",
+        _INGEST_ONE_ROLE + "each run replaces the quarantine partitions of the dates it ingests."),
+    Ack(_INGEST_ROLE, "AwsSolutions-IAM5[Resource::arn:{partition}:glue:{region}:{account}:table/{glue_database}/*]",
+        "GetTable/GetPartition/BatchCreatePartition on the tables of the one raw database: the job registers the "
+        "ingest-date partitions it wrote (Redshift Spectrum reads registered partitions only)."),
+    Ack(_INGEST_ROLE, "AwsSolutions-IAM5[Resource::arn:{partition}:logs:{region}:{account}:log-group:/aws-glue/*]",
+        "Glue writes driver/executor output to its fixed /aws-glue/* log groups (names chosen by the service) and "
+        "associates the security configuration's KMS key with them; log actions only."),
+    Ack(_INGEST_ROLE,
+        "AwsSolutions-IAM5[Resource::arn:{partition}:s3:::cdk-hnb659fds-assets-{account}-{region}/*]",
+        "Read-only on the CDK bootstrap assets bucket, where the job script and library zip are published under "
+        "content-hash keys that change with every code change."),
 )
 
 _CB_DEFAULTS = "CodeBuild default grants of this one project: its own log streams and test-report groups."
@@ -367,16 +549,18 @@ def apply_pipeline_acknowledgments(stack: IConstruct, config: EnvironmentConfig)
 
 
 # Other areas: define INGESTION / ORCHESTRATION / QUICKSIGHT / CICD tuples above this line and add them here.
-ACKNOWLEDGMENTS: tuple[Ack, ...] = (*FOUNDATION, *ORCHESTRATION, *QUICKSIGHT, *WAREHOUSE_BOOTSTRAP,)
+ACKNOWLEDGMENTS: tuple[Ack, ...] = (*FOUNDATION, *INGESTION, *ORCHESTRATION, *QUICKSIGHT, *WAREHOUSE_BOOTSTRAP,)
 
 
 def acknowledgments_for(env_name: str) -> list[Ack]:
     return [a for a in ACKNOWLEDGMENTS if env_name in a.environments]
 
 
-def acknowledged_rules(config: EnvironmentConfig) -> set[tuple[str, str]]:
-    """(path, rule id) of every acknowledgment that applies to this environment."""
-    return {(a.path, a.rule_for(config)) for a in acknowledgments_for(config.name) if a.applies_to(config)}
+def acknowledged_rules(config: EnvironmentConfig, forms: ReferenceForms | None = None) -> set[tuple[str, str]]:
+    """(path, rule id) of every acknowledgment that applies to this environment; canonical ids with ``forms``
+    (compare them with :func:`collect_findings`' ids)."""
+    return {(a.path, forms.canonical(a.rule_for(config)) if forms else a.rule_for(config))
+            for a in acknowledgments_for(config.name) if a.applies_to(config)}
 
 
 def _find(root: IConstruct, path: str) -> IConstruct | None:
@@ -404,19 +588,19 @@ def apply_acknowledgments(stage: IConstruct, config: EnvironmentConfig) -> None:
 
 
 def collect_findings(packs: list[NagPack], scope: IConstruct, stage_path: str) -> list[Finding]:
-    """Findings of every pack under ``scope`` that are not acknowledged (cdk-nag's own scope walk)."""
+    """Findings of every pack under ``scope`` that are not acknowledged (cdk-nag's own scope walk), with canonical
+    rule ids and the same canonical matching as the synth-time gate."""
     findings = []
     prefix = stage_path.rstrip("/") + "/"
     for pack in packs:
-        for violation in pack.validate_scope(scope).violations:
-            for resource in violation.violating_resources:
-                path = resource.construct_path or ""
-                findings.append(
-                    Finding(
-                        pack=pack.read_pack_name,
-                        rule=violation.rule_name,
-                        path=path[len(prefix):] if path.startswith(prefix) else path,
-                        description=violation.description,
-                    )
+        for rule, violation, resource in _canonical_violations(pack, scope):
+            path = resource.construct_path or ""
+            findings.append(
+                Finding(
+                    pack=pack.read_pack_name,
+                    rule=rule,
+                    path=path[len(prefix):] if path.startswith(prefix) else path,
+                    description=violation.description,
                 )
+            )
     return sorted(set(findings), key=lambda f: (f.path, f.rule))

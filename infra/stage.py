@@ -32,6 +32,7 @@ from constructs import Construct
 
 from infra.config import EnvironmentConfig
 from infra.stacks.audit import AuditStack
+from infra.stacks.ingestion import IngestionStack
 from infra.stacks.network import NetworkStack
 from infra.stacks.orchestration import OrchestrationStack
 from infra.stacks.quicksight import QuickSightStack
@@ -42,8 +43,8 @@ from infra.stacks.warehouse import WarehouseStack
 
 
 class PlatformStage(Stage):
-    """Attributes: ``config``, ``security``, ``storage``, ``audit``, ``network``, ``warehouse``, ``quicksight`` (None
-    without a QuickSight principal), ``orchestration`` (the stacks)."""
+    """Attributes: ``config``, ``security``, ``storage``, ``audit``, ``network``, ``warehouse``, ``ingestion``,
+    ``quicksight`` (None without a QuickSight principal), ``orchestration`` (the stacks)."""
 
     def __init__(self, scope: Construct, *, config: EnvironmentConfig) -> None:
         super().__init__(scope, config.stage_id, env=Environment(account=config.account, region=config.region))
@@ -69,6 +70,10 @@ class PlatformStage(Stage):
                                         data_key=self.security.data_key, logs_key=self.security.logs_key,
                                         lake=self.storage.lake, network=self.network.network,
                                         description="Redshift Serverless warehouse", **common)
+        self.ingestion = IngestionStack(self, "Ingestion", stack_name=name("Ingestion"),
+                                        data_key=self.security.data_key, logs_key=self.security.logs_key,
+                                        lake=self.storage.lake, description="Glue ingest jobs and raw catalog tables",
+                                        **common)
         # QuickSight is optional per environment: an empty quicksight.principal_arn skips it (no subscription).
         self.quicksight = (
             QuickSightStack(self, "QuickSight", stack_name=name("QuickSight"), network=self.network.network,
@@ -76,12 +81,13 @@ class PlatformStage(Stage):
                             **common)
             if config.quicksight.principal_arn else None
         )
-        # ingest_jobs / quicksight_dataset_ids: pass the ingestion stack's {table: job name} and the QuickSight
-        # stack's dataset ids once those stacks exist (empty = the pipeline has no such step yet).
+        # The pipeline starts the ingestion stack's Glue jobs ({table: job name}) and refreshes the QuickSight
+        # stack's datasets (empty = no such step, e.g. an environment without a QuickSight principal).
         self.orchestration = OrchestrationStack(self, "Orchestration", stack_name=name("Orchestration"),
                                                 data_key=self.security.data_key, logs_key=self.security.logs_key,
                                                 lake=self.storage.lake, network=self.network.network,
-                                                warehouse=self.warehouse.warehouse, ingest_jobs={},
+                                                warehouse=self.warehouse.warehouse,
+                                                ingest_jobs=self.ingestion.ingestion.job_names,
                                                 quicksight_dataset_ids=(self.quicksight.analytics.dataset_ids
                                                                         if self.quicksight else []),
                                                 description="Pipeline: dbt runner, Lambdas, Step Functions, alerts",

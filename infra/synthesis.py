@@ -29,6 +29,8 @@ class SynthesizedEnvironment:
     stack_dependencies: dict[str, set[str]] = field(default_factory=dict)  # stack id -> stack ids it needs first
     raw_findings: list[compliance.Finding] = field(default_factory=list)  # before acknowledgments
     unacknowledged: list[compliance.Finding] = field(default_factory=list)  # after acknowledgments
+    # (path, canonical rule id) of every acknowledgment applied, comparable with the findings' rule ids.
+    acknowledged: set[tuple[str, str]] = field(default_factory=set)
     synth_error: str | None = None  # set when app.synth() failed (e.g. validation), templates still written
     validation_report: dict | None = None  # cdk.out/validation-report.json when synth found violations
     _templates: dict[str, dict] = field(default_factory=dict)
@@ -95,6 +97,7 @@ def synthesize_environment(env: str, outdir: Path, *, validation: bool = True) -
     result = SynthesizedEnvironment(name=env, config=platform.config, outdir=outdir, stage=platform.stage,
                                     raw_findings=raw)
     result.unacknowledged = compliance.collect_findings(packs, app, stage_path)
+    result.acknowledged = compliance.acknowledged_rules(platform.config, compliance.ReferenceForms(app))
     try:
         app.synth()
     except RuntimeError as err:  # jsii surfaces ValidationFailed as RuntimeError; templates are already written

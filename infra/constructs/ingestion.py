@@ -20,8 +20,6 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
-
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
@@ -32,7 +30,7 @@ from constructs import Construct
 
 from glue_jobs.contracts import CONTRACTS_DIR, INGEST_PARTITION, TABLES, Column, Contract, load_all
 from glue_jobs.ingest.pipeline import DEFAULT_QUARANTINE_THRESHOLD
-from infra.config import EnvironmentConfig, GlueConfig
+from infra.config import GlueConfig
 from infra.constructs.data_lake import RAW_PREFIX, DataLake
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -153,7 +151,8 @@ class Ingestion(Construct):
                     "--catalog_table": table,
                 },
             )
-            self.jobs[table].add_dependency(self.security_configuration)
+            # The job names its security configuration by name (no reference), so order it explicitly.
+            self.jobs[table].node.add_dependency(self.security_configuration)
         self.job_names = {t: j.ref for t, j in self.jobs.items()}
 
     def _catalog_table(self, contract: Contract, lake: DataLake) -> glue.CfnTable:
@@ -182,7 +181,7 @@ class Ingestion(Construct):
                 ),
             ),
         )
-        table.add_dependency(lake.glue_database)
+        table.node.add_dependency(lake.glue_database)  # named, not referenced: order it explicitly
         return table
 
 
@@ -194,20 +193,3 @@ def _colon():
     from aws_cdk import ArnFormat
 
     return ArnFormat.COLON_RESOURCE_NAME
-
-
-class IngestionStack(Stack):
-    """The Glue ingest jobs and raw catalog tables of one environment (composed in infra/stage.py)."""
-
-    def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, data_key: kms.IKey,
-                 logs_key: kms.IKey, lake: DataLake, **kwargs: Any) -> None:
-        super().__init__(scope, construct_id, **kwargs)
-        from infra.stacks.common import log_retention, removal_policy
-
-        self.ingestion = Ingestion(
-            self, "Ingestion", lake=lake, data_key=data_key, logs_key=logs_key, glue_config=config.glue,
-            name_prefix=config.resource_prefix, flex=config.glue.flex_execution and not config.production,
-            log_retention=log_retention(config), removal_policy=removal_policy(config),
-        )
-
-

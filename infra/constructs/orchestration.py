@@ -303,7 +303,10 @@ class Orchestration(Construct):
                     source=["aws.glue"], detail_type=["Glue Job State Change"],
                     detail={"jobName": list(ingest_jobs.values()), "state": ["FAILED", "TIMEOUT", "ERROR"]},
                 ),
-                targets=[targets.SnsTopic(self.topic, message=events.RuleTargetInput.from_text(
+                # Publish through a role: the default grants events.amazonaws.com the alerts key with no
+                # aws:SourceAccount condition (the key policy already allows it, conditioned, above).
+                targets=[targets.SnsTopic(self.topic, authorize_using_role=True,
+                                          message=events.RuleTargetInput.from_text(
                     f"Glue job {events.EventField.from_path('$.detail.jobName')} run "
                     f"{events.EventField.from_path('$.detail.jobRunId')} ended "
                     f"{events.EventField.from_path('$.detail.state')}: {events.EventField.from_path('$.detail.message')}"
