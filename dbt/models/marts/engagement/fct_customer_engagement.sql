@@ -1,8 +1,35 @@
 {{ config(dist='customer_id', sort=['customer_id']) }}
--- Engagement at the reporting date and a churn-risk score built from it (no label is read).
+-- Engagement at the reporting date and a churn-risk score built from it (no label is read). The score is domain
+-- logic: a customer drifting away transacts and logs in less than their own habit (decay of the last
+-- churn_recent_days against the churn_baseline_days before), lets more of their usual transactions go by since
+-- the last one (recency measured in their own cadence, not in days), and closes products.
+{%- set recent = var('churn_recent_days') -%}
+{%- set baseline = var('churn_baseline_days') %}
 
 with reporting as (
-    select {{ reporting_date() }} as as_of_date
+    select
+        {{ reporting_date() }} as as_of_date,
+        (select min(activity_date) from {{ ref('int_customer_daily_activity') }}) as history_start
+),
+
+periods as (
+    -- baseline days actually covered by data (a short history shortens the baseline, never invents zeros)
+    select
+        as_of_date,
+        history_start,
+        least({{ baseline }}, greatest(0, {{ days_between('history_start', 'as_of_date') }} + 1 - {{ recent }})) as baseline_days
+    from reporting
+),
+
+closures as (
+    select
+        a.customer_id,
+        sum(case when a.account_status = 'closed' and a.close_date > {{ add_days('p.as_of_date', -90) }} then 1 else 0 end)
+            as closed_accounts_90d,
+        sum(case when a.account_status <> 'closed' then 1 else 0 end) as open_accounts
+    from {{ ref('int_accounts_current') }} as a
+    cross join periods as p
+    group by a.customer_id
 ),
 
 windows as (
@@ -16,10 +43,16 @@ windows as (
                  then a.successful_logins else 0 end) as logins_prev_30d,
         sum(case when a.activity_date <= {{ add_days('r.as_of_date', -30) }} and a.activity_date > {{ add_days('r.as_of_date', -60) }}
                  then a.completed_transaction_count else 0 end) as transactions_prev_30d,
+        sum(case when a.activity_date > {{ add_days('r.as_of_date', -recent) }} then a.completed_transaction_count else 0 end) as transactions_recent,
+        sum(case when a.activity_date > {{ add_days('r.as_of_date', -recent) }} then a.successful_logins else 0 end) as logins_recent,
+        sum(case when a.activity_date <= {{ add_days('r.as_of_date', -recent) }} and a.activity_date > {{ add_days('r.as_of_date', -(recent + baseline)) }}
+                 then a.completed_transaction_count else 0 end) as transactions_baseline,
+        sum(case when a.activity_date <= {{ add_days('r.as_of_date', -recent) }} and a.activity_date > {{ add_days('r.as_of_date', -(recent + baseline)) }}
+                 then a.successful_logins else 0 end) as logins_baseline,
         max(case when a.successful_logins > 0 then a.activity_date end) as last_login_date,
         max(case when a.completed_transaction_count > 0 then a.activity_date end) as last_transaction_date
     from {{ ref('int_customer_daily_activity') }} as a
-    cross join reporting as r
+    cross join periods as r
     where a.activity_date <= r.as_of_date
     group by a.customer_id
 ),
@@ -37,10 +70,24 @@ measured as (
         coalesce(w.logins_prev_30d, 0) as logins_prev_30d,
         coalesce(w.transactions_prev_30d, 0) as transactions_prev_30d,
         {{ days_between('w.last_login_date', 'r.as_of_date') }} as days_since_last_login,
-        {{ days_between('w.last_transaction_date', 'r.as_of_date') }} as days_since_last_transaction
+        {{ days_between('w.last_transaction_date', 'r.as_of_date') }} as days_since_last_transaction,
+        -- habits as daily rates: the recent window against the baseline before it (null without a baseline)
+        case when r.baseline_days > 0 and coalesce(w.transactions_baseline, 0) > 0 then
+            (cast(coalesce(w.transactions_recent, 0) as double precision) / {{ recent }})
+            / (cast(w.transactions_baseline as double precision) / r.baseline_days)
+        end as transaction_rate_ratio,
+        case when r.baseline_days > 0 and coalesce(w.logins_baseline, 0) > 0 then
+            (cast(coalesce(w.logins_recent, 0) as double precision) / {{ recent }})
+            / (cast(w.logins_baseline as double precision) / r.baseline_days)
+        end as login_rate_ratio,
+        case when r.baseline_days > 0 then cast(coalesce(w.transactions_baseline, 0) as double precision) / r.baseline_days end
+            as baseline_transactions_per_day,
+        coalesce(cl.closed_accounts_90d, 0) as closed_accounts_90d,
+        coalesce(cl.open_accounts, 0) as open_accounts
     from {{ ref('dim_customers') }} as c
-    cross join reporting as r
+    cross join periods as r
     left join windows as w on c.customer_id = w.customer_id
+    left join closures as cl on c.customer_id = cl.customer_id
 ),
 
 trended as (
@@ -67,19 +114,41 @@ scored as (
             when activity_trend_pct < -0.2 then 'declining'
             else 'stable'
         end as activity_trend,
-        least(100,
-            -- silence: up to 40 points, full at 30+ days without a transaction
-            case when days_since_last_transaction is null then 40
-                 else least(40, cast(floor(days_since_last_transaction * 40.0 / 30) as integer)) end
-            -- decline: up to 30 points, proportional to the drop in activity
-            + case when activity_trend_pct is null then 0
-                   when activity_trend_pct < 0 then cast(floor(-activity_trend_pct * 30 + 0.5) as integer) else 0 end
-            -- digital silence: 20 points with no successful login in 30 days
-            + case when logins_30d = 0 then 20 else 0 end
-            -- friction: 10 points when the last 30 days had failed logins and no success
-            + case when failed_logins_30d > 0 and logins_30d = 0 then 10 else 0 end
-        ) as churn_risk_score
+        -- components are 0..weight each; the sum is at most 100
+        -- decay: up to 40 points as the transaction rate falls below the customer's own baseline; a 20 %
+        -- dead zone absorbs ordinary week-to-week variation
+        cast(floor(40 * case
+            when transaction_rate_ratio is null then 0
+            when transaction_rate_ratio >= 0.8 then 0
+            else (0.8 - transaction_rate_ratio) / 0.8 end + 0.5) as integer) as transaction_decay_points,
+        -- login decline: up to 20 points, the same measure on successful logins
+        cast(floor(20 * case
+            when login_rate_ratio is null then 0
+            when login_rate_ratio >= 0.8 then 0
+            else (0.8 - login_rate_ratio) / 0.8 end + 0.5) as integer) as login_decay_points,
+        -- recency in the customer's own cadence: transactions they would usually have made since their last
+        -- one; nothing below 2 missed, 25 points at 7 or more. No transaction at all while the baseline had
+        -- some counts as fully silent.
+        case
+            when baseline_transactions_per_day is null or baseline_transactions_per_day = 0 then 0
+            when days_since_last_transaction is null then 25
+            else cast(floor(25 * least(1.0, greatest(0.0,
+                    (days_since_last_transaction * baseline_transactions_per_day - 2) / 5.0)) + 0.5) as integer)
+        end as recency_points,
+        -- products closed in the last 90 days: 10 points, 15 when nothing is left open
+        case
+            when closed_accounts_90d > 0 and open_accounts = 0 then 15
+            when closed_accounts_90d > 0 then 10
+            else 0
+        end as closure_points
     from trended
+),
+
+totalled as (
+    select
+        *,
+        least(100, transaction_decay_points + login_decay_points + recency_points + closure_points) as churn_risk_score
+    from scored
 )
 
 select
@@ -96,7 +165,14 @@ select
     cast(days_since_last_transaction as integer) as days_since_last_transaction,
     activity_trend_pct,
     activity_trend,
+    transaction_rate_ratio,
+    login_rate_ratio,
+    cast(closed_accounts_90d as integer) as closed_accounts_90d,
+    cast(transaction_decay_points as integer) as transaction_decay_points,
+    cast(login_decay_points as integer) as login_decay_points,
+    cast(recency_points as integer) as recency_points,
+    cast(closure_points as integer) as closure_points,
     cast(churn_risk_score as integer) as churn_risk_score,
-    case when churn_risk_score >= 70 then 'high' when churn_risk_score >= 40 then 'medium' else 'low' end
-        as churn_risk_band
-from scored
+    case when churn_risk_score >= {{ var('churn_high_score') }} then 'high'
+         when churn_risk_score >= {{ var('churn_medium_score') }} then 'medium' else 'low' end as churn_risk_band
+from totalled

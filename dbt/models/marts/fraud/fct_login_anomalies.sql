@@ -15,7 +15,8 @@
 {%- set rules = login_anomaly_rules() -%}
 {%- set burst = var('failed_burst_min_attempts') -%}
 {%- set burst_seconds = var('failed_burst_window_minutes') * 60 -%}
-{%- set context_since = lookback_start('login_at', var('login_context_days')) if is_incremental() else none -%}
+{%- set incremental = is_incremental_with_columns(['device_id', 'latitude', 'longitude']) -%}
+{%- set context_since = lookback_start('login_at', var('login_context_days')) if incremental else none -%}
 
 with logins as (
     select
@@ -25,7 +26,7 @@ with logins as (
     from ({{ staged_rows('stg_auth__login_activity', 'login_at', context_since) }}) as attempts
 ),
 
-{% if is_incremental() %}
+{% if incremental %}
 earlier_customers as (
     select distinct customer_id as earlier_customer_id from {{ this }} where login_at < {{ context_since }}
 ),
@@ -62,7 +63,7 @@ earlier_location as (
 sequenced as (
     select
         l.*,
-        {% if is_incremental() -%}
+        {% if incremental -%}
         -- an attempt before the window makes the window's first attempt not the customer's first, and so on
         row_number() over (partition by l.customer_id order by {{ order }})
             + case when ec.earlier_customer_id is not null then 1 else 0 end as customer_attempt_number,
@@ -94,7 +95,7 @@ sequenced as (
             coalesce({{ seconds_between('lag(login_at, ' ~ burst ~ ') over (partition by customer_id order by ' ~ order ~ ')', 'login_at') }} <= {{ burst_seconds }}, false)
         ) as follows_failed_burst
     from logins as l
-    {% if is_incremental() -%}
+    {% if incremental -%}
     left join earlier_customers as ec on l.customer_id = ec.earlier_customer_id
     left join earlier_devices as ed
         on l.customer_id = ed.earlier_device_customer_id and l.device_id = ed.earlier_device_id
@@ -167,6 +168,6 @@ select
     reason_codes,
     primary_reason_code
 from scored
-{% if is_incremental() -%}
+{% if incremental -%}
 where login_at >= {{ lookback_start('login_at') }}
 {%- endif %}

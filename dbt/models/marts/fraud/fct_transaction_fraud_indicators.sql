@@ -8,10 +8,21 @@
 }}
 {#- Rules, weights and thresholds: macros/scoring.sql and the vars in dbt_project.yml; described in
     _fraud__models.yml. Incremental runs recompute the look-back window, reading fraud_context_days more days of
-    history so every windowed rule sees the rows before the window. -#}
+    history so the short windowed rules (velocity, card testing and its cash-out, travel) see the rows before the
+    window; structuring, the one multi-day rule, reads only its candidates over its own longer window. -#}
 {%- set order = 'transaction_at, transaction_id' -%}
 {%- set rules = transaction_fraud_rules() -%}
 {%- set context_days = var('fraud_context_days') -%}
+{#- cash just under the reporting threshold, judged in the transaction currency (each jurisdiction's threshold is
+    10,000 of its own currency) -#}
+{%- set structuring_candidate -%}
+coalesce(
+            transaction_type in ('deposit', 'withdrawal')
+            and (merchant_category = 'cash' or channel in ('branch', 'atm'))
+            and amount >= {{ var('structuring_band_low') }} and amount < {{ var('structuring_threshold') }},
+            false
+        )
+{%- endset -%}
 
 with transactions as (
     select
@@ -19,14 +30,7 @@ with transactions as (
         latitude is not null and longitude is not null as has_location,
         coalesce(transaction_type = 'purchase' and amount_usd <= {{ var('card_testing_max_amount') }} and is_card_not_present, false)
             as is_card_testing_candidate,
-        -- cash just under the reporting threshold, judged in the transaction currency (each jurisdiction's
-        -- threshold is 10,000 of its own currency)
-        coalesce(
-            transaction_type in ('deposit', 'withdrawal')
-            and (merchant_category = 'cash' or channel in ('branch', 'atm'))
-            and amount >= {{ var('structuring_band_low') }} and amount < {{ var('structuring_threshold') }},
-            false
-        ) as is_structuring_candidate
+        {{ structuring_candidate }} as is_structuring_candidate
     from {{ ref('int_transactions_enriched') }}
     {% if is_incremental() %}
     where transaction_at >= {{ lookback_start('transaction_at', context_days) }}
@@ -86,13 +90,23 @@ sequenced as (
         {{ in_burst('t.transaction_at', 't.customer_id', order, var('velocity_min_transactions'), var('velocity_window_minutes') * 60) }}
             as in_velocity_burst,
         {{ in_burst('t.transaction_at', 't.customer_id, t.is_card_testing_candidate', order, var('card_testing_min_transactions'), var('card_testing_window_minutes') * 60) }}
-            as in_card_testing_burst,
-        {{ in_burst('t.transaction_at', 't.customer_id, t.is_structuring_candidate', order, 2, var('structuring_window_days') * 86400) }}
-            as in_structuring_run
+            as in_card_testing_burst
     from transactions as t
     {% if is_incremental() -%}
     left join earlier_activity as earlier on t.customer_id = earlier.customer_id
     left join earlier_location on t.customer_id = earlier_location.customer_id
+    {%- endif %}
+),
+
+structuring_runs as (
+    -- two or more candidates of the customer within structuring_window_days
+    select
+        transaction_id,
+        {{ in_burst('transaction_at', 'customer_id', order, 2, var('structuring_window_days') * 86400) }} as in_structuring_run
+    from {{ ref('int_transactions_enriched') }}
+    where {{ structuring_candidate }}
+    {% if is_incremental() -%}
+    and transaction_at >= {{ lookback_start('transaction_at', var('structuring_window_days') + 1) }}
     {%- endif %}
 ),
 
@@ -144,7 +158,8 @@ measured as (
                     / (baseline.transactions_90d - 1), 0)), 0)
         end as amount_zscore_90d,
         ato.transaction_id is not null as is_transfer_after_suspicious_login,
-        cashout.transaction_id is not null as is_card_testing_cashout
+        cashout.transaction_id is not null as is_card_testing_cashout,
+        coalesce(structuring.in_structuring_run, false) as in_structuring_run
     from sequenced as s
     left join {{ ref('int_customer_trailing_activity') }} as baseline
         on s.customer_id = baseline.customer_id and s.transaction_date = baseline.activity_date
@@ -152,6 +167,8 @@ measured as (
         on s.transaction_id = ato.transaction_id
     left join card_testing_cashouts as cashout
         on s.transaction_id = cashout.transaction_id
+    left join structuring_runs as structuring
+        on s.transaction_id = structuring.transaction_id
 ),
 
 jumps as (
