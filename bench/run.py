@@ -50,6 +50,12 @@ def discover() -> dict[str, str]:
             for m in pkgutil.iter_modules([str(package_dir)]) if m.name.startswith("bench_")}
 
 
+def _write(machine: dict, results: dict, *, complete: bool) -> None:
+    machine["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(json.dumps({"machine": machine, "complete": complete, "benchmarks": results}, indent=2) + "\n")
+
+
 def _run_isolated(short: str) -> dict:
     """Run one benchmark in a child process; its measurements (or one-line error) come back through a file."""
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
@@ -112,14 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         for m in measurements:
             verdict = "" if m.met is None else ("met" if m.met else "MISSED")
             rows.append([short, m.name, f"{m.value:g} {m.unit}", m.goal, verdict, m.detail])
+        _write(machine, results, complete=False)  # a long run stopped midway keeps what it measured
     widths = [max(len(r[i]) for r in rows + [["bench", "measurement", "value", "goal", "", "detail"]]) for i in range(6)]
     for row in [["bench", "measurement", "value", "goal", "", "detail"], *rows]:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    machine["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    _write(machine, results, complete=True)
     print(f"machine: {machine['cpus']} CPUs, {machine['memory_gb']} GB; load average (1, 5, 15 min) "
           f"{machine['load_average_start']} at start, {machine['load_average_end']} at end")
-    OUTPUT.write_text(json.dumps({"machine": machine, "benchmarks": results}, indent=2) + "\n")
     print(f"results: {OUTPUT}")
     if failed:
         print(f"benchmarks that failed: {', '.join(failed)} (see above)", file=sys.stderr)
