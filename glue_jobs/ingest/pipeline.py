@@ -231,9 +231,16 @@ def ingest_table(
         combined = parts[0]
         for p in parts[1:]:
             combined = combined.unionByName(p)
-        checked = tf.flag_duplicates(tf.validate(combined, contract, now), contract)
-        checked = checked.persist(StorageLevel.MEMORY_AND_DISK)
+        # One pass over the landing files: parse + validate once into the cache (the costly part, all CPU), then
+        # every later step reads the cache. The wide rows are shuffled only when they must be: the rare batch
+        # with duplicate primary keys (window over the key) — otherwise the raw write keeps the read order, in
+        # which each landing file (one ingest date) is contiguous, so it writes ~one file per date unshuffled.
+        validated = tf.validate(combined, contract, now).persist(StorageLevel.MEMORY_AND_DISK)
+        checked = validated
         try:
+            has_duplicates = not tf.duplicate_keys(validated, contract).isEmpty()  # job 1 fills the cache
+            if has_duplicates:
+                checked = tf.flag_duplicates(validated, contract).persist(StorageLevel.MEMORY_AND_DISK)
             stats: dict[str, dict[str, int]] = {}
             for r in tf.outcome_counts(checked).collect():
                 s = stats.setdefault(r[INGEST_PARTITION].isoformat(), dict.fromkeys(_COUNTS, 0))
@@ -248,11 +255,13 @@ def ingest_table(
                     bucket[token] = bucket.get(token, 0) + n
             # Skipping an empty side saves a Spark job; its stale partitions are cleared below.
             if any(s["rows_valid"] for s in stats.values()):
-                _write(tf.raw_rows(checked, contract, batch_id, now), raw_uri)
+                _write(tf.raw_rows(checked, contract, batch_id, now), raw_uri, cluster=has_duplicates)
             if any(s["rows_quarantined"] for s in stats.values()):
-                _write(tf.quarantine_rows(checked, contract, batch_id), quarantine_uri)
+                # Few rows: clustering them by date is a cheap shuffle and avoids a tiny file per read partition.
+                _write(tf.quarantine_rows(checked, contract, batch_id), quarantine_uri, cluster=True)
         finally:
             checked.unpersist()
+            validated.unpersist()
     else:
         stats = {}
     for d in manifest.ingest_dates:
@@ -277,12 +286,15 @@ def ingest_table(
     return manifest
 
 
-def _write(df: DataFrame, uri: str) -> None:
-    # One file per ingest date per batch (small-file friendly for Spectrum/DuckDB); dynamic partition
-    # overwrite replaces exactly the dates this batch carries.
+def _write(df: DataFrame, uri: str, *, cluster: bool) -> None:
+    """Parquet partitioned by ingest date; dynamic partition overwrite replaces exactly the dates this batch
+    carries. ``cluster`` shuffles rows by date first (one file per date per batch, small-file friendly for
+    Spectrum/DuckDB); without it each read partition writes the dates it holds (Spark sorts locally by the
+    partition column), which is one file per date when the rows are still in landing-file order."""
+    if cluster:
+        df = df.repartition(INGEST_PARTITION)
     (
-        df.repartition(INGEST_PARTITION)
-        .write.mode("overwrite")
+        df.write.mode("overwrite")
         .option("partitionOverwriteMode", "dynamic")
         .partitionBy(INGEST_PARTITION)
         .parquet(uri)

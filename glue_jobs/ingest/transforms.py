@@ -200,6 +200,14 @@ def validate(df: DataFrame, contract: Contract, now: datetime) -> DataFrame:
     )
 
 
+def duplicate_keys(df: DataFrame, contract: Contract) -> DataFrame:
+    """Primary keys held by more than one valid row (only those can become duplicates): a narrow aggregate
+    (key columns only), so a batch without duplicates never sorts its wide rows."""
+    return (df.where(F.col(_ERRORS).isNull())
+            .groupBy(*[F.col(_TYPED + k) for k in contract.primary_key]).count()
+            .where(F.col("count") > 1))
+
+
 def flag_duplicates(df: DataFrame, contract: Contract) -> DataFrame:
     """Within the batch keep one row per primary key (the latest ingest date, then the last row read);
     the others get a `duplicate_primary_key` quarantine reason, so rows_in still adds up."""
