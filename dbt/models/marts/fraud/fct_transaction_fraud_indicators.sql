@@ -47,21 +47,30 @@ earlier_activity as (
 ),
 
 earlier_location as (
-    -- likewise the customer's last located transaction before it, so travel speed has its previous leg
+    -- likewise the customer's last located transaction before it (latest time, then highest id), so travel speed
+    -- has its previous leg. Two aggregations and joins instead of a row_number() over the whole table: a hash
+    -- aggregate is far cheaper than sorting every located transaction on each daily run.
     select
-        customer_id,
-        transaction_at as last_located_transaction_at,
-        latitude as last_located_latitude,
-        longitude as last_located_longitude
-    from (
-        select
-            customer_id, transaction_at, latitude, longitude,
-            row_number() over (partition by customer_id order by transaction_at desc, transaction_id desc) as recency_rank
-        from {{ this }}
-        where transaction_at < {{ lookback_start('transaction_at', context_days) }}
-          and latitude is not null and longitude is not null
-    ) as located
-    where recency_rank = 1
+        l.customer_id,
+        l.transaction_at as last_located_transaction_at,
+        l.latitude as last_located_latitude,
+        l.longitude as last_located_longitude
+    from {{ this }} as l
+    inner join (
+        select t.customer_id, t.transaction_at, max(t.transaction_id) as transaction_id
+        from {{ this }} as t
+        inner join (
+            select customer_id, max(transaction_at) as transaction_at
+            from {{ this }}
+            where transaction_at < {{ lookback_start('transaction_at', context_days) }}
+              and latitude is not null and longitude is not null
+            group by customer_id
+        ) as latest_time
+            on t.customer_id = latest_time.customer_id and t.transaction_at = latest_time.transaction_at
+        where t.latitude is not null and t.longitude is not null
+        group by t.customer_id, t.transaction_at
+    ) as latest
+        on l.transaction_id = latest.transaction_id
 ),
 {% endif %}
 
