@@ -17,7 +17,10 @@ periods as (
     select
         as_of_date,
         history_start,
-        least({{ baseline }}, greatest(0, {{ days_between('history_start', 'as_of_date') }} + 1 - {{ recent }})) as baseline_days
+        least({{ baseline }}, greatest(0, {{ days_between('history_start', 'as_of_date') }} + 1 - {{ recent }})) as baseline_days,
+        -- days of data in the 30 days before the last 30 (the trend compares daily rates, so a short history
+        -- does not read as growth)
+        least(30, greatest(0, {{ days_between('history_start', 'as_of_date') }} + 1 - 30)) as prev_30d_days
     from reporting
 ),
 
@@ -83,7 +86,8 @@ measured as (
         case when r.baseline_days > 0 then cast(coalesce(w.transactions_baseline, 0) as double precision) / r.baseline_days end
             as baseline_transactions_per_day,
         coalesce(cl.closed_accounts_90d, 0) as closed_accounts_90d,
-        coalesce(cl.open_accounts, 0) as open_accounts
+        coalesce(cl.open_accounts, 0) as open_accounts,
+        r.prev_30d_days
     from {{ ref('dim_customers') }} as c
     cross join periods as r
     left join windows as w on c.customer_id = w.customer_id
@@ -96,9 +100,9 @@ trended as (
         transactions_30d + logins_30d as activity_30d,
         transactions_prev_30d + logins_prev_30d as activity_prev_30d,
         case
-            when transactions_prev_30d + logins_prev_30d > 0 then
-                cast((transactions_30d + logins_30d) - (transactions_prev_30d + logins_prev_30d) as double precision)
-                / (transactions_prev_30d + logins_prev_30d)
+            when transactions_prev_30d + logins_prev_30d > 0 and prev_30d_days > 0 then
+                (cast(transactions_30d + logins_30d as double precision) / 30)
+                / (cast(transactions_prev_30d + logins_prev_30d as double precision) / prev_30d_days) - 1
         end as activity_trend_pct
     from measured
 ),
