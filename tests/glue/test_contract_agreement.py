@@ -76,3 +76,14 @@ def test_seed_samples_ingest_as_is(demo_lake):
 def test_both_batches_coexist_in_the_lake(demo_lake):
     dates = {p.name for p in (demo_lake["lake"] / "raw" / "transactions").iterdir() if p.is_dir()}
     assert f"{INGEST_PARTITION}=2024-03-01" in dates and len(dates) == 46
+
+
+def test_a_batch_without_duplicate_keys_writes_one_raw_file_per_ingest_date(demo_lake):
+    """The generated batch has no duplicate keys, so the raw write keeps landing-file order (no shuffle): each
+    ingest date still gets exactly one Parquet file (one landing file per table and date)."""
+    manifests = demo_lake["manifests"]["synthetic-001"]
+    for table in ("transactions", "login_activity"):
+        assert not any("duplicate_primary_key" in r for r in manifests[table].quarantine_reasons)
+        folders = [p for p in (demo_lake["lake"] / "raw" / table).iterdir() if p.name.startswith("ingest_date=")]
+        assert len(folders) == len(manifests[table].ingest_dates) + 1  # + the seed samples' date
+        assert {p.name: len(list(p.glob("*.parquet"))) for p in folders} == {p.name: 1 for p in folders}
