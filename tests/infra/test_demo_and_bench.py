@@ -1,4 +1,4 @@
-"""The `make demo` driver (named steps, fail-fast, summary.json) and the bench runner's discovery."""
+"""The demo's synth step on the session's synthesized app, and the bench runner (the demo driver itself: tests/demo)."""
 
 from __future__ import annotations
 
@@ -7,34 +7,6 @@ import json
 import pytest
 
 from scripts import demo
-
-
-def _ok(name):
-    return demo.Step(name, f"{name} step", lambda ctx: demo.StepResult(headline=f"{name} done", summary={"n": 1}))
-
-
-def test_steps_run_in_order_and_write_summary(tmp_path, capsys):
-    assert demo.run([_ok("generate"), _ok("ingest")], tmp_path) == 0
-    out = capsys.readouterr().out
-    assert out.index("[1/2] generate") < out.index("[2/2] ingest")
-    assert json.loads((tmp_path / "summary.json").read_text()) == {"generate": {"n": 1}, "ingest": {"n": 1}}
-
-
-def test_failure_stops_the_run_with_exit_1_and_one_line(tmp_path, capsys):
-    ran = []
-
-    def broken(ctx):
-        raise demo.DemoError("ingest: landing folder missing: run the generate step first")
-
-    def never(ctx):
-        ran.append("never")
-        return demo.StepResult("x", {})
-
-    code = demo.run([_ok("generate"), demo.Step("ingest", "ingest", broken), demo.Step("dbt", "dbt", never)], tmp_path)
-    captured = capsys.readouterr()
-    assert code == 1 and not ran
-    assert "FAILED: ingest: landing folder missing: run the generate step first" in captured.err
-    assert json.loads((tmp_path / "summary.json").read_text()) == {"generate": {"n": 1}}  # partial, still written
 
 
 def test_synth_step_summarizes_every_environment(synth, tmp_path, monkeypatch):
@@ -89,6 +61,13 @@ def test_bench_runner_isolates_a_failing_benchmark(tmp_path, monkeypatch, capsys
     monkeypatch.setitem(sys.modules, broken.__name__, broken)
     monkeypatch.setattr(runner, "discover", lambda: {"broken": broken.__name__, "ok": ok.__name__})
     monkeypatch.setattr(runner, "OUTPUT", tmp_path / "results.json")
+
+    def in_process(short):  # the child's own code path, without paying for a Python process per benchmark
+        result_file = tmp_path / f"{short}.json"
+        runner._child(short, result_file)
+        return {**json.loads(result_file.read_text()), "peak_rss_mb": 1.0}
+
+    monkeypatch.setattr(runner, "_run_isolated", in_process)
     assert runner.main([]) == 1
     results = json.loads((tmp_path / "results.json").read_text())["benchmarks"]
     assert results["broken"]["error"] == "RuntimeError: no data: run make demo first"
