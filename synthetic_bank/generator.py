@@ -667,14 +667,28 @@ class SyntheticBank:
                 w.writerow([f"CUST{c + 1:07d}", (self.cfg.start_date + timedelta(days=int(s))).isoformat()])
         return result
 
+    def _in_time_order(self, events: dict) -> tuple[dict, np.ndarray, np.ndarray]:
+        """``events`` sorted by time (stable: events of the same second keep their generation order), their epoch
+        seconds, and their ids: 1, 2, ... in that order, so ids ascend with time in every event table."""
+        ts = (self.start_day + events["day"]) * DAY + events["secs"]
+        order = np.argsort(ts, kind="stable")
+        return {k: v[order] for k, v in events.items()}, ts[order], np.arange(1, len(ts) + 1, dtype=np.int64)
+
+    @staticmethod
+    def _write_events(landing: Path, table: str, columns: dict, id_column: str, ts: np.ndarray,
+                      events: dict) -> tuple[int, tuple]:
+        """Write an event table partitioned by day; -> (rows, fraud labels of its scenario events as (entity id,
+        customer index, scenario index)), the ids formatted as the table's own id column writes them."""
+        rows = sum(write_landing(landing, table, columns, ts // DAY).values())
+        lab = events["scenario"] >= 0
+        ids: IdColumn = columns[id_column]
+        entity_ids = np.char.add(ids.prefix, np.char.zfill(ids.numbers[lab].astype(str), ids.width))
+        return rows, (entity_ids, events["cust"][lab], events["scenario"][lab])
+
     def _write_transactions(self, landing: Path, t: dict) -> tuple[int, tuple]:
         rng = self.rng
-        ts = (self.start_day + t["day"]) * DAY + t["secs"]
-        order = np.argsort(ts, kind="stable")
-        t = {k: v[order] for k, v in t.items()}
-        ts = ts[order]
+        t, ts, ids = self._in_time_order(t)
         n = len(ts)
-        ids = np.arange(1, n + 1, dtype=np.int64)
         confirmed = t["chargeback_leg"] & np.isin(t["scenario"], [SCENARIOS.index(s) for s in _CHARGEBACK_SCENARIOS])
         confirmed &= rng.random(n) < CONFIRMED_FRAUD_SHARE
         lat_ok = ~np.isnan(t["lat"])
@@ -702,20 +716,13 @@ class SyntheticBank:
             "longitude": pa.array(np.round(t["lon"], 5), mask=~lat_ok),
             "card_present": pa.array(t["card_present"] == 1, mask=t["card_present"] < 0),
         }
-        rows = sum(write_landing(landing, "transactions", columns, ts // DAY).values())
-        lab = t["scenario"] >= 0
-        labels = (np.char.add("TXN", np.char.zfill(ids[lab].astype(str), 10)), t["cust"][lab], t["scenario"][lab])
         self._txn_sorted = t
-        return rows, labels
+        return self._write_events(landing, "transactions", columns, "transaction_id", ts, t)
 
     def _write_logins(self, landing: Path, g: dict) -> tuple[int, tuple]:
         rng = self.rng
-        ts = (self.start_day + g["day"]) * DAY + g["secs"]
-        order = np.argsort(ts, kind="stable")
-        g = {k: v[order] for k, v in g.items()}
-        ts = ts[order]
+        g, ts, ids = self._in_time_order(g)
         n = len(ts)
-        ids = np.arange(1, n + 1, dtype=np.int64)
         dtype = g["device_type"]
         browsers = sorted({b for v in ref.DEVICE_TYPES.values() for b in v[0]})
         oses = sorted({o for v in ref.DEVICE_TYPES.values() for o in v[1]})
@@ -743,10 +750,7 @@ class SyntheticBank:
             "longitude": pa.array(lon),
             "channel": categorical(np.where(dtype == 0, 1, 0), LOGIN_CHANNELS),
         }
-        rows = sum(write_landing(landing, "login_activity", columns, ts // DAY).values())
-        lab = g["scenario"] >= 0
-        labels = (np.char.add("LOG", np.char.zfill(ids[lab].astype(str), 10)), g["cust"][lab], g["scenario"][lab])
-        return rows, labels
+        return self._write_events(landing, "login_activity", columns, "login_id", ts, g)
 
     def _write_accounts(self, landing: Path, t: dict) -> int:
         A, D = len(self.acc_cust), self.D
