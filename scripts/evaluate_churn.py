@@ -10,34 +10,31 @@ precision = churners in the band / customers in the band, recall = churners in t
 
 from __future__ import annotations
 
-import argparse
-import csv
 import json
 import sys
 from datetime import date
 from pathlib import Path
 
+from scripts.evaluation import (
+    argument_parser,
+    format_ratio,
+    query_duckdb,
+    ratio,
+    read_ground_truth,
+    require_duckdb,
+)
+
 BANDS = ("low", "medium", "high")
 
 
 def load_churn_labels(ground_truth: Path) -> dict[str, date]:
-    path = ground_truth / "churn_labels.csv"
-    if not path.exists():
-        raise SystemExit(f"no {path}: run `python -m synthetic_bank --out DIR` and pass --ground-truth DIR/ground_truth")
-    with path.open(newline="") as f:
-        return {r["customer_id"]: date.fromisoformat(r["churn_start_date"]) for r in csv.DictReader(f)}
+    return {r["customer_id"]: date.fromisoformat(r["churn_start_date"])
+            for r in read_ground_truth(ground_truth, "churn_labels.csv")}
 
 
 def load_engagement_duckdb(db_path: Path, schema: str = "analytics_marts") -> list[tuple[str, date, str, int]]:
-    import duckdb
-
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        return con.execute(f"select customer_id, as_of_date, churn_risk_band, churn_risk_score "
-                           f"from {schema}.fct_customer_engagement").fetchall()
-
-
-def _ratio(numerator: int, denominator: int) -> float | None:
-    return round(numerator / denominator, 4) if denominator else None
+    return query_duckdb(db_path, f"select customer_id, as_of_date, churn_risk_band, churn_risk_score "
+                                 f"from {schema}.fct_customer_engagement")
 
 
 def evaluate(rows: list[tuple[str, date, str, int]], labels: dict[str, date]) -> dict:
@@ -52,36 +49,30 @@ def evaluate(rows: list[tuple[str, date, str, int]], labels: dict[str, date]) ->
     for name, bands in (("high", {"high"}), ("medium_or_high", {"medium", "high"})):
         flagged = {c for c, _, b, _ in rows if b in bands}
         hits = len(flagged & churners)
-        report[name] = {"flagged": len(flagged), "precision": _ratio(hits, len(flagged)),
-                        "recall": _ratio(hits, len(churners))}
+        report[name] = {"flagged": len(flagged), "precision": ratio(hits, len(flagged)),
+                        "recall": ratio(hits, len(churners))}
     scores = sorted(((s, c in churners) for c, _, _, s in rows), reverse=True)
     top = scores[:len(churners)]
     # how well the score ranks churners, whatever the band cut-offs: precision among the top-|churners| scores
-    report["precision_at_churner_count"] = _ratio(sum(1 for _, is_churner in top if is_churner), len(top))
+    report["precision_at_churner_count"] = ratio(sum(1 for _, is_churner in top if is_churner), len(top))
     return report
 
 
 def format_table(report: dict) -> str:
-    fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
     lines = [f"{'band':<8}{'customers':>10}{'churners':>10}"]
     lines += [f"{band:<8}{b['customers']:>10}{b['churners']:>10}" for band, b in report["bands"].items()]
     for name in ("high", "medium_or_high"):
         r = report[name]
-        lines.append(f"{name}: {r['flagged']} flagged, precision {fmt(r['precision'])}, recall {fmt(r['recall'])}")
+        lines.append(f"{name}: {r['flagged']} flagged, precision {format_ratio(r['precision'])}, "
+                     f"recall {format_ratio(r['recall'])}")
     lines.append(f"{report['churners']} churners among {report['customers']} customers; precision at the churner "
-                 f"count (ranking quality) {fmt(report['precision_at_churner_count'])}")
+                 f"count (ranking quality) {format_ratio(report['precision_at_churner_count'])}")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duckdb", type=Path, required=True, help="DuckDB file the `local` dbt target built")
-    parser.add_argument("--ground-truth", type=Path, required=True, help="the generator's ground_truth/ folder")
-    parser.add_argument("--schema", default="analytics_marts", help="schema holding fct_customer_engagement")
-    parser.add_argument("--json", type=Path, help="also write the report as JSON here")
-    args = parser.parse_args(argv)
-    if not args.duckdb.exists():
-        raise SystemExit(f"no {args.duckdb}: build it with `dbt build --project-dir dbt --profiles-dir dbt --target local`")
+    args = argument_parser(__doc__.splitlines()[0], "fct_customer_engagement").parse_args(argv)
+    require_duckdb(args.duckdb)
     report = evaluate(load_engagement_duckdb(args.duckdb, args.schema), load_churn_labels(args.ground_truth))
     print(format_table(report))
     if args.json:

@@ -15,12 +15,19 @@ Goal: recall >= 0.95 and precision >= 0.90 per family (`--check` exits 1 if any 
 
 from __future__ import annotations
 
-import argparse
-import csv
 import json
 import sys
 from collections import defaultdict
 from pathlib import Path
+
+from scripts.evaluation import (
+    argument_parser,
+    format_ratio,
+    query_duckdb,
+    ratio,
+    read_ground_truth,
+    require_duckdb,
+)
 
 REASON_FAMILY: dict[str, str | None] = {
     "CARD_TESTING": "card_testing",
@@ -41,18 +48,12 @@ PRECISION_GOAL = 0.90
 
 
 def load_labels(ground_truth: Path) -> dict[tuple[str, str], str]:
-    path = ground_truth / "fraud_labels.csv"
-    if not path.exists():
-        raise SystemExit(f"no {path}: run `python -m synthetic_bank --out DIR` and pass --ground-truth DIR/ground_truth")
-    with path.open(newline="") as f:
-        return {(r["entity_type"], r["entity_id"]): r["scenario"] for r in csv.DictReader(f)}
+    return {(r["entity_type"], r["entity_id"]): r["scenario"]
+            for r in read_ground_truth(ground_truth, "fraud_labels.csv")}
 
 
 def load_alerts_duckdb(db_path: Path, schema: str = "analytics_marts") -> list[tuple[str, str, str]]:
-    import duckdb
-
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        return con.execute(f"select entity_type, entity_id, reason_codes from {schema}.fraud_alerts").fetchall()
+    return query_duckdb(db_path, f"select entity_type, entity_id, reason_codes from {schema}.fraud_alerts")
 
 
 def evaluate(alerts: list[tuple[str, str, str]], labels: dict[tuple[str, str], str]) -> dict:
@@ -76,14 +77,14 @@ def evaluate(alerts: list[tuple[str, str, str]], labels: dict[tuple[str, str], s
         report["families"][family] = {
             "labelled": len(members),
             "alerted": len(alerted),
-            "recall": round(len(alerted) / len(members), 4) if members else None,
-            "attributed_recall": round(len(attributed) / len(members), 4) if members else None,
+            "recall": ratio(len(alerted), len(members)),
+            "attributed_recall": ratio(len(attributed), len(members)),
             "family_alerts": len(family_alerts),
-            "precision": round(len(true_alerts) / len(family_alerts), 4) if family_alerts else None,
+            "precision": ratio(len(true_alerts), len(family_alerts)),
         }
     labelled_alerts = sum(1 for k in alert_codes if k in labels)
-    report["overall_precision"] = round(labelled_alerts / len(alert_codes), 4) if alert_codes else None
-    report["overall_recall"] = round(sum(1 for k in labels if k in alert_codes) / len(labels), 4) if labels else None
+    report["overall_precision"] = ratio(labelled_alerts, len(alert_codes))
+    report["overall_recall"] = ratio(sum(1 for k in labels if k in alert_codes), len(labels))
     report["meets_goals"] = all(
         (f["recall"] is None or f["recall"] >= RECALL_GOAL) and (f["precision"] is None or f["precision"] >= PRECISION_GOAL)
         for f in report["families"].values()
@@ -94,24 +95,18 @@ def evaluate(alerts: list[tuple[str, str, str]], labels: dict[tuple[str, str], s
 def format_table(report: dict) -> str:
     lines = [f"{'family':<22}{'labelled':>9}{'alerted':>9}{'recall':>8}{'attrib.':>9}{'alerts':>8}{'precision':>10}"]
     for name, f in report["families"].items():
-        fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
-        lines.append(f"{name:<22}{f['labelled']:>9}{f['alerted']:>9}{fmt(f['recall']):>8}{fmt(f['attributed_recall']):>9}"
-                     f"{f['family_alerts']:>8}{fmt(f['precision']):>10}")
+        lines.append(f"{name:<22}{f['labelled']:>9}{f['alerted']:>9}{format_ratio(f['recall']):>8}"
+                     f"{format_ratio(f['attributed_recall']):>9}{f['family_alerts']:>8}{format_ratio(f['precision']):>10}")
     lines.append(f"overall: {report['alerts']} alerts, precision {report['overall_precision']}, recall {report['overall_recall']}"
                  f" -> goals {'met' if report['meets_goals'] else 'NOT met'} (recall >= {RECALL_GOAL}, precision >= {PRECISION_GOAL})")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duckdb", type=Path, required=True, help="DuckDB file the `local` dbt target built")
-    parser.add_argument("--ground-truth", type=Path, required=True, help="the generator's ground_truth/ folder")
-    parser.add_argument("--schema", default="analytics_marts", help="schema holding fraud_alerts")
-    parser.add_argument("--json", type=Path, help="also write the report as JSON here")
+    parser = argument_parser(__doc__.splitlines()[0], "fraud_alerts")
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args(argv)
-    if not args.duckdb.exists():
-        raise SystemExit(f"no {args.duckdb}: build it with `dbt build --project-dir dbt --profiles-dir dbt --target local`")
+    require_duckdb(args.duckdb)
     report = evaluate(load_alerts_duckdb(args.duckdb, args.schema), load_labels(args.ground_truth))
     print(format_table(report))
     if args.json:
