@@ -34,27 +34,30 @@ def spark_type(column: Column) -> T.DataType:
     return _SIMPLE[column.type]
 
 
+# (type, nullable) of each bookkeeping column, declared once: raw and quarantine rows share the lineage columns
+# (batch, source file, partition), which must read the same in both layouts.
+_BOOKKEEPING: dict[str, tuple[T.DataType, bool]] = {
+    DQ_WARNINGS: (T.StringType(), True),
+    INGESTED_AT: (T.TimestampNTZType(), False),
+    BATCH_ID: (T.StringType(), False),
+    SOURCE_FILE: (T.StringType(), False),
+    RAW_RECORD: (T.StringType(), True),
+    QUARANTINE_REASONS: (T.StringType(), False),
+    INGEST_PARTITION: (T.DateType(), False),
+}
+
+
+def _bookkeeping(*names: str) -> list[T.StructField]:
+    return [T.StructField(name, *_BOOKKEEPING[name]) for name in names]
+
+
 def raw_schema(contract: Contract) -> T.StructType:
     """Schema of `<lake>/raw/<table>/` rows, partition column last."""
     fields = [T.StructField(c.name, spark_type(c), nullable=not c.required) for c in contract.columns]
-    fields += [
-        T.StructField(DQ_WARNINGS, T.StringType(), True),
-        T.StructField(INGESTED_AT, T.TimestampNTZType(), False),
-        T.StructField(BATCH_ID, T.StringType(), False),
-        T.StructField(SOURCE_FILE, T.StringType(), False),
-        T.StructField(INGEST_PARTITION, T.DateType(), False),
-    ]
-    return T.StructType(fields)
+    return T.StructType(fields + _bookkeeping(DQ_WARNINGS, INGESTED_AT, BATCH_ID, SOURCE_FILE, INGEST_PARTITION))
 
 
 def quarantine_schema(contract: Contract) -> T.StructType:
     """Schema of `<lake>/quarantine/<table>/` rows: the text as received, and why it was refused."""
     fields = [T.StructField(c.name, T.StringType(), True) for c in contract.columns]
-    fields += [
-        T.StructField(RAW_RECORD, T.StringType(), True),
-        T.StructField(QUARANTINE_REASONS, T.StringType(), False),
-        T.StructField(SOURCE_FILE, T.StringType(), False),
-        T.StructField(BATCH_ID, T.StringType(), False),
-        T.StructField(INGEST_PARTITION, T.DateType(), False),
-    ]
-    return T.StructType(fields)
+    return T.StructType(fields + _bookkeeping(RAW_RECORD, QUARANTINE_REASONS, SOURCE_FILE, BATCH_ID, INGEST_PARTITION))
