@@ -33,6 +33,7 @@ pytest_plugins = [
         "tests.fixtures.spark",
         "tests.fixtures.lake",
         "tests.fixtures.dbt",
+        "tests.fixtures.lambdas",
     )
     if (REPO_ROOT / (p.replace(".", "/") + ".py")).exists()
 ]

@@ -8,18 +8,12 @@ test marks as failing), and rows only for the existence checks a test marks as a
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 from moto import mock_aws
 from moto.redshiftdata.models import RedshiftDataAPIServiceBackend, StatementResult
 
-LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
-if str(LAMBDAS_DIR) not in sys.path:
-    sys.path.insert(0, str(LAMBDAS_DIR))
-
-from tests.lambdas.conftest import FakeContext  # noqa: E402 - the shared fake Lambda context
+from tests.fixtures.lambdas import ACCOUNT, REGION, FakeContext, reset_settings
 
 STATEMENTS = [
     {"name": "create schema analytics_marts", "sql": "create schema if not exists analytics_marts"},
@@ -57,16 +51,13 @@ class FakeRedshift:
 
 
 @pytest.fixture
-def redshift(monkeypatch):
-    from common import aws
-
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+def redshift(lambda_env, monkeypatch):
+    """lambda_env (the offline AWS/Powertools environment, clients reset around the test) plus the function's
+    settings and a Redshift Data API that behaves like Redshift."""
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "redshift_bootstrap")
     monkeypatch.setenv("WORKGROUP_NAME", "fintech-dev")
     monkeypatch.setenv("DATABASE_NAME", "analytics")
-    monkeypatch.setenv("ADMIN_SECRET_ARN", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift!admin")
+    monkeypatch.setenv("ADMIN_SECRET_ARN", f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:redshift!admin")
     fake = FakeRedshift()
 
     def describe(self, statement_id):
@@ -91,16 +82,14 @@ def redshift(monkeypatch):
 
     monkeypatch.setattr(models.Statement, "__iter__", with_error)
     with mock_aws():
-        aws.reset_clients()
         import redshift_bootstrap.app as app
 
-        app.settings.cache_clear()
+        reset_settings(app)
         sleeps: list[float] = []
         monkeypatch.setattr(app, "_sleep", sleeps.append)
         fake.sleeps = sleeps
         yield fake
-        app.settings.cache_clear()
-        aws.reset_clients()
+        reset_settings(app)
 
 
 def event(request_type="Create", statements=STATEMENTS, **extra):

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.lambdas.conftest import REGION, load_event, reset_settings
+from tests.fixtures.lambdas import REGION, create_bucket, load_event, requests_sent, reset_settings
 
 PROJECT = "fintech-dev-dbt-build"
 BUCKET = "artifacts-bucket"
@@ -24,15 +24,14 @@ def app(lambda_env):
 
     reset_settings(module)
     with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
-        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        create_bucket(BUCKET)
         event = load_event("codebuild_build_state_succeeded.json")
         token_key = next(
             v["value"]
             for v in event["detail"]["additional-information"]["environment"]["environment-variables"]
             if v["name"] == "TASK_TOKEN_S3_KEY"
         )
-        s3.put_object(Bucket=BUCKET, Key=token_key, Body=TOKEN.encode())
+        boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=token_key, Body=TOKEN.encode())
         yield module
     reset_settings(module)
 
@@ -40,13 +39,7 @@ def app(lambda_env):
 @pytest.fixture
 def sfn_calls(app):
     """What the handler sends to Step Functions (outside an execution moto accepts any token silently)."""
-    from common.aws import client
-
-    calls = []
-    client("stepfunctions").meta.events.register(
-        "provide-client-params.sfn.*", lambda params, model, **_: calls.append((model.name, dict(params)))
-    )
-    return calls
+    return requests_sent("stepfunctions")
 
 
 def upload(name: str, fixture: str) -> None:

@@ -2,7 +2,7 @@
 
 from dbt_build_callback.summary import summarize
 
-from tests.lambdas.conftest import load_event
+from tests.fixtures.lambdas import load_event
 
 
 def test_passing_run_counts_models_and_tests_and_tolerates_warnings():

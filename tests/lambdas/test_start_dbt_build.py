@@ -6,7 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.lambdas.conftest import REGION, load_event, reset_settings
+from tests.fixtures.lambdas import ACCOUNT, REGION, create_bucket, load_event, requests_sent, reset_settings
 
 PROJECT = "fintech-dev-dbt-build"
 BUCKET = "artifacts-bucket"
@@ -21,15 +21,13 @@ def app(lambda_env):
 
     reset_settings(module)
     with mock_aws():
-        boto3.client("s3", region_name=REGION).create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
+        create_bucket(BUCKET)
         boto3.client("codebuild", region_name=REGION).create_project(
             name=PROJECT,
             source={"type": "S3", "location": "assets-bucket/dbt-project.zip"},
             artifacts={"type": "NO_ARTIFACTS"},
             environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0", "computeType": "BUILD_GENERAL1_SMALL"},
-            serviceRole=f"arn:aws:iam::123456789012:role/{PROJECT}",
+            serviceRole=f"arn:aws:iam::{ACCOUNT}:role/{PROJECT}",
         )
         yield module
     reset_settings(module)
@@ -37,14 +35,9 @@ def app(lambda_env):
 
 @pytest.fixture
 def start_build_calls(app):
-    """Every StartBuild request the handler sends (moto drops the overrides, so read them off the wire)."""
-    from common.aws import client
-
-    calls = []
-    client("codebuild").meta.events.register(
-        "provide-client-params.codebuild.StartBuild", lambda params, **_: calls.append(dict(params))
-    )
-    return calls
+    """Parameters of every StartBuild request the handler sends (moto drops the overrides, so read them off the
+    wire)."""
+    return requests_sent("codebuild", "StartBuild")
 
 
 def builds():
@@ -57,7 +50,7 @@ def test_starts_one_build_with_overrides_and_stores_the_token(app, start_build_c
     result = app.handler(event, lambda_context)
 
     assert builds() == [result["build_id"]]
-    (call,) = start_build_calls
+    ((_, call),) = start_build_calls
     env = {v["name"]: v["value"] for v in call["environmentVariablesOverride"]}
     assert env["PIPELINE_EXECUTION_ID"] == "batch-2026-11-24-run01"
     assert env["INGEST_DATE"] == "2026-11-24"
@@ -82,7 +75,8 @@ def test_task_retry_with_a_new_token_reuses_the_build_and_redirects_the_callback
     first = app.handler(event, lambda_context)
     retried = app.handler({**event, "task_token": "token-of-the-retry-attempt"}, lambda_context)
     assert retried == first and len(builds()) == 1
-    key = {v["name"]: v["value"] for v in start_build_calls[0]["environmentVariablesOverride"]}["TASK_TOKEN_S3_KEY"]
+    _, first_call = start_build_calls[0]
+    key = {v["name"]: v["value"] for v in first_call["environmentVariablesOverride"]}["TASK_TOKEN_S3_KEY"]
     stored = boto3.client("s3", region_name=REGION).get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
     assert stored == "token-of-the-retry-attempt"
 

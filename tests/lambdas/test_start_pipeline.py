@@ -7,7 +7,7 @@ import pytest
 from moto import mock_aws
 from moto.moto_api import state_manager
 
-from tests.lambdas.conftest import ACCOUNT, REGION, load_event, reset_settings
+from tests.fixtures.lambdas import ACCOUNT, REGION, load_event, reset_settings
 
 JOBS = ["ingest-customers", "ingest-accounts", "ingest-transactions"]
 
@@ -69,6 +69,13 @@ def glue_event(job, run_id, state="SUCCEEDED"):
     return event
 
 
+def ended_run_event(job, ingest_date, state="SUCCEEDED", pipeline=False):
+    """Start a run of ``job``, end it in ``state``: the EventBridge event that run's end sends."""
+    run = start_glue_run(job, ingest_date, pipeline)
+    finish(job, run, state)
+    return glue_event(job, run, state)
+
+
 def test_schedule_starts_the_batch_named_after_its_date(app, lambda_context):
     result = app.handler(load_event("scheduler_start_pipeline.json"), lambda_context)
     assert result["started"] and result["execution_name"] == "batch-2026-11-25-run01"
@@ -97,23 +104,20 @@ def test_bad_dates_and_unknown_events_say_what_to_send(app, lambda_context):
 
 
 def test_glue_runs_started_by_the_pipeline_do_not_trigger_a_build(app, lambda_context):
-    run = start_glue_run(JOBS[0], "2026-11-24", pipeline=True)
-    finish(JOBS[0], run)
-    result = app.handler(glue_event(JOBS[0], run), lambda_context)
+    result = app.handler(ended_run_event(JOBS[0], "2026-11-24", pipeline=True), lambda_context)
     assert not result["started"] and "pipeline" in result["reason"]
     assert executions() == []
 
 
 def test_a_single_backfill_run_is_followed_by_one_dbt_only_execution(app, lambda_context):
-    run = start_glue_run(JOBS[2], "2026-10-01")
-    finish(JOBS[2], run)
-    result = app.handler(glue_event(JOBS[2], run), lambda_context)
+    event = ended_run_event(JOBS[2], "2026-10-01")
+    result = app.handler(event, lambda_context)
     assert result["started"] and result["execution_name"].startswith("backfill-2026-10-01-")
     assert execution_input(result["execution_name"]) == {
         "ingest_date": "2026-10-01", "skip_ingest": True, "trigger": "backfill", "backfill_dates": ["2026-10-01"]
     }
     # EventBridge delivers at least once: a duplicate event starts nothing new.
-    again = app.handler(glue_event(JOBS[2], run), lambda_context)
+    again = app.handler(event, lambda_context)
     assert not again["started"]
     assert len(executions()) == 1
 
@@ -132,16 +136,12 @@ def test_a_multi_job_backfill_is_followed_by_exactly_one_execution(app, lambda_c
 
 
 def test_a_failed_backfill_run_triggers_nothing(app, lambda_context):
-    run = start_glue_run(JOBS[0], "2026-10-03")
-    finish(JOBS[0], run, "FAILED")
-    assert not app.handler(glue_event(JOBS[0], run, "FAILED"), lambda_context)["started"]
+    assert not app.handler(ended_run_event(JOBS[0], "2026-10-03", "FAILED"), lambda_context)["started"]
     assert executions() == []
 
 
 def test_a_multi_date_backfill_is_labelled_with_its_latest_date(app, lambda_context):
-    run = start_glue_run(JOBS[0], "2026-10-05,2026-10-04")
-    finish(JOBS[0], run)
-    result = app.handler(glue_event(JOBS[0], run), lambda_context)
+    result = app.handler(ended_run_event(JOBS[0], "2026-10-05,2026-10-04"), lambda_context)
     assert result["started"] and result["execution_name"].startswith("backfill-2026-10-05-")
     assert execution_input(result["execution_name"])["backfill_dates"] == ["2026-10-04", "2026-10-05"]
 
