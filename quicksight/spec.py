@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Literal, Union
 
 Aggregation = Literal["SUM", "AVERAGE", "COUNT", "DISTINCT_COUNT", "MIN", "MAX"]
@@ -69,95 +69,73 @@ class Where:
 
 
 @dataclass(frozen=True)
-class KPI:
+class _VisualBase:
+    """What every visual has: an id unique in its dashboard, a title, the dataset it reads and, keyword-only (so a
+    visual's own fields follow ``dataset`` positionally), a visual-level filter and a subtitle."""
+
     id: str
     title: str
     dataset: str
-    measure: Measure
+    _: KW_ONLY
     where: Where | None = None
     subtitle: str = ""
 
 
 @dataclass(frozen=True)
-class Bar:
-    id: str
-    title: str
-    dataset: str
+class KPI(_VisualBase):
+    measure: Measure
+
+
+@dataclass(frozen=True)
+class Bar(_VisualBase):
     category: str
     measure: Measure
     color: str | None = None
     horizontal: bool = True
     top: int | None = None  # keep the largest N categories
-    where: Where | None = None
-    subtitle: str = ""
     category_label: str = ""
     color_label: str = ""
 
 
 @dataclass(frozen=True)
-class Line:
-    id: str
-    title: str
-    dataset: str
+class Line(_VisualBase):
     date: str
     measure: Measure
     color: str | None = None
     granularity: Literal["DAY", "WEEK", "MONTH"] = "WEEK"
-    where: Where | None = None
-    subtitle: str = ""
     color_label: str = ""
 
 
 @dataclass(frozen=True)
-class Donut:
-    id: str
-    title: str
-    dataset: str
+class Donut(_VisualBase):
     category: str
     measure: Measure
-    where: Where | None = None
-    subtitle: str = ""
     category_label: str = ""
 
 
 @dataclass(frozen=True)
-class Heatmap:
-    id: str
-    title: str
-    dataset: str
+class Heatmap(_VisualBase):
     rows: str
     columns: str
     measure: Measure
-    where: Where | None = None
-    subtitle: str = ""
     rows_label: str = ""
     columns_label: str = ""
 
 
 @dataclass(frozen=True)
-class Histogram:
-    id: str
-    title: str
-    dataset: str
+class Histogram(_VisualBase):
     column: str
     bin_width: float
     label: str
-    where: Where | None = None
-    subtitle: str = ""
 
 
 @dataclass(frozen=True)
-class Table:
+class Table(_VisualBase):
     """Row-level table (unaggregated), sorted by ``sort_by`` descending, first ``limit`` rows."""
 
-    id: str
-    title: str
-    dataset: str
     columns: tuple[tuple[str, str], ...]  # (column, header)
     sort_by: str
     limit: int = 20
-    where: Where | None = None
-    subtitle: str = ""
 
 
 Visual = Union[KPI, Bar, Line, Donut, Heatmap, Histogram, Table]
