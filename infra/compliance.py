@@ -363,6 +363,14 @@ ORCHESTRATION: tuple[Ack, ...] = (
 )
 
 _QS_ROLE = "QuickSight/QuickSight/VpcConnectionRole/DefaultPolicy/Resource"
+_QS_LOGIN_NOT_ROTATED = (
+    "QuickSight's database login (user quicksight, role quicksight_reader: SELECT on the marts only) is not rotated "
+    "automatically yet: Redshift only learns a password when the bootstrap Lambda runs ALTER USER from this secret "
+    "(deploys that change the bootstrap plan), so a rotation function changing the secret alone would lock "
+    "QuickSight out. Compensating: 32-character generated password that exists only in this secret (data-key CMK), "
+    "readable only by the bootstrap Lambda and QuickSight's Secrets Manager role; the workgroup is private. "
+    "Rotate by putting a new value in the secret and re-running the bootstrap."
+)
 
 
 def _quicksight_acks() -> tuple[Ack, ...]:
@@ -386,6 +394,8 @@ def _quicksight_acks() -> tuple[Ack, ...]:
               "SPICE ingestion ids are generated per pipeline run (States.UUID()); the grant covers the "
               "ingestions of this one dataset only.")
           for dataset_id in used),
+        *(Ack("Warehouse/Warehouse/QuickSightLogin/Resource", rule, _QS_LOGIN_NOT_ROTATED)
+          for rule in ("AwsSolutions-SMG4", "NIST.800.53.R5-SecretsManagerRotationEnabled")),
     )
     # An environment without a QuickSight principal has no QuickSight stack (infra/stage.py): nothing to acknowledge.
     return tuple(dataclasses.replace(a, when=_has_quicksight) for a in acks)

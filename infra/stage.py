@@ -17,7 +17,7 @@ construct id — the id is part of every logical ID and stack name, so never ren
 * Orchestration (CodeBuild dbt runner, Lambdas, Step Functions, SNS, alarms): the above plus
   ``self.warehouse.warehouse`` (``workgroup_name``, ``workgroup_arn``, ``security_group``, ``database_name``),
   ``config.pipeline``, ``config.alert_emails``.
-* QuickSight: ``self.network.network.vpc``, ``self.warehouse.warehouse`` (``admin_secret_arn``, ``data_key``).
+* QuickSight: ``self.network.network.vpc``, ``self.warehouse.warehouse`` (``quicksight_login``, ``data_key``).
 * CI/CD (CDK Pipelines): a pipeline stack wraps Stages; build it in app.py from ``config.cicd``.
 
 To avoid cross-stack cycles, grant in the *consumer's* stack (``lake.raw.grant_read(my_role)`` puts the statement
@@ -98,6 +98,10 @@ class PlatformStage(Stage):
             logs_key=self.security.logs_key, lake=self.storage.lake, network=self.network.network,
             warehouse=self.warehouse.warehouse, dbt_runner_role=self.orchestration.orchestration.dbt_runner.role,
             description="Redshift schemas, roles, grants and masked views (SQL via the Data API)", **common)
+
+        if self.quicksight:
+            # The data source signs in as the database user the bootstrap creates: deploy the user first.
+            self.quicksight.add_stack_dependency(self.warehouse_bootstrap, "QuickSight's database user must exist")
 
         for stack in self.stacks:
             Tags.of(stack).add("project", config.name_prefix)

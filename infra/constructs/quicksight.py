@@ -3,7 +3,8 @@ mart, a theme, and the three dashboards built from quicksight/catalog.py.
 
 Prerequisites outside CloudFormation (README "Dashboards"): a QuickSight Enterprise subscription in the account and
 region, the principal group from config, and QuickSight's Secrets Manager access turned on (QuickSight admin ->
-Security & permissions), which creates the service role that reads the Redshift admin secret.
+Security & permissions), which creates the service role ``aws-quicksight-secretsmanager-role-v0``. No secret needs
+selecting there: this construct grants that role read on the data source's login secret (and nothing else).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aws_cdk import aws_quicksight as qs
 from constructs import Construct
 
 from infra.config import ConfigError
+from infra.constructs.warehouse import DatabaseLogin
 from quicksight import catalog, definition, fieldcheck, models, theme
 from quicksight.models import MartModel
 from quicksight.spec import Dashboard, Dataset
@@ -27,6 +29,9 @@ DATASET_READER = ["quicksight:DescribeDataSet", "quicksight:DescribeDataSetPermi
                   "quicksight:DescribeIngestion", "quicksight:ListIngestions"]
 DATA_SOURCE_READER = ["quicksight:DescribeDataSource", "quicksight:DescribeDataSourcePermissions",
                       "quicksight:PassDataSource"]
+# The account-wide role QuickSight reads data-source secrets with (created by the console's Secrets Manager toggle;
+# QuickSight user guide, "Granting QuickSight access to Secrets Manager and selected secrets").
+SECRETS_MANAGER_ROLE_NAME = "aws-quicksight-secretsmanager-role-v0"
 THEME_READER = ["quicksight:DescribeTheme", "quicksight:DescribeThemeAlias", "quicksight:ListThemeAliases",
                 "quicksight:ListThemeVersions"]
 
@@ -55,8 +60,11 @@ def _parse_region_rule(rule: str) -> tuple[str, str | None]:
 class QuickSightAnalytics(Construct):
     """Attributes: ``dataset_ids`` (DataSetIds the pipeline refreshes, in catalog order), ``dataset_arns`` (id ->
     ARN), ``datasets`` / ``dashboards`` (short id -> L1), ``data_source``, ``vpc_connection``, ``security_group``,
-    ``vpc_connection_role``, ``theme``, ``region_rules`` (the row-level-security rules dataset; None without
-    ``region_access``)."""
+    ``vpc_connection_role``, ``secrets_role`` (QuickSight's Secrets Manager role, imported), ``theme``,
+    ``region_rules`` (the row-level-security rules dataset; None without ``region_access``).
+
+    ``credentials``: the data source's database login (secret with ``username``/``password``), a least-privilege
+    user, never the warehouse admin."""
 
     def __init__(
         self,
@@ -71,7 +79,7 @@ class QuickSightAnalytics(Construct):
         warehouse_host: str,
         warehouse_port: int,
         database_name: str,
-        admin_secret_arn: str,
+        credentials: DatabaseLogin,
         region_access: Sequence[str] = (),
         dashboards: Sequence[Dashboard] = catalog.DASHBOARDS,
         datasets: Sequence[Dataset] = catalog.DATASETS,
@@ -137,14 +145,21 @@ class QuickSightAnalytics(Construct):
         # QuickSight checks the role when it creates the ENIs: the policy must exist first.
         self.vpc_connection.node.add_dependency(self.vpc_connection_role)
 
-        # --- data source: credentials from the Secrets Manager secret Redshift manages ----------------------------
+        # --- data source: signs in with its own login's secret, which QuickSight's Secrets Manager role may read ----
+        # QuickSight reads the secret through that role whenever it connects (SPICE refreshes); the deploying role's
+        # own GetSecretValue authorizes creating the data source (QuickSight user guide, secrets-manager-integration-api).
+        self.secrets_role = iam.Role.from_role_name(self, "SecretsManagerRole", SECRETS_MANAGER_ROLE_NAME)
+        # A managed policy, not an inline one on a role this stack does not own: removed with the stack, and the
+        # console's own policy on the role (secrets selected there) stays untouched.
+        iam.ManagedPolicy(self, "SecretsManagerRead", roles=[self.secrets_role], statements=credentials.read_statements(),
+                          description=f"QuickSight reads the {credentials.username} database login of {name_prefix}")
         self.data_source = qs.CfnDataSource(
             self, "DataSource", aws_account_id=account, data_source_id=f"{name_prefix}-redshift",
             name=f"{name_prefix} warehouse", type="REDSHIFT",
             data_source_parameters=qs.CfnDataSource.DataSourceParametersProperty(
                 redshift_parameters=qs.CfnDataSource.RedshiftParametersProperty(
                     host=warehouse_host, port=warehouse_port, database=database_name)),
-            credentials=qs.CfnDataSource.DataSourceCredentialsProperty(secret_arn=admin_secret_arn),
+            credentials=qs.CfnDataSource.DataSourceCredentialsProperty(secret_arn=credentials.secret.secret_arn),
             vpc_connection_properties=qs.CfnDataSource.VpcConnectionPropertiesProperty(
                 vpc_connection_arn=self.vpc_connection.attr_arn),
             ssl_properties=qs.CfnDataSource.SslPropertiesProperty(disable_ssl=False),

@@ -9,6 +9,9 @@ What it creates, all derived (never re-listed here):
 - roles: ``dbt_runner`` (granted to the database user of the CodeBuild role, ``IAMR:<role name>`` — dbt-redshift
   ``method: iam_role``, see ARCHITECTURE.md), ``quicksight_reader`` (marts only) and ``analyst`` (marts + masked
   staging), with default privileges so tables dbt creates later are readable without a re-run;
+- QuickSight's password user (``quicksight``, infra/constructs/warehouse.py), holding only ``quicksight_reader``; its
+  password is never in the plan: the statement that sets it names the login's secret, and the Lambda reads the
+  secret at run time and sends Redshift only ``md5(password + username)`` (``PASSWORD 'md5…'``);
 - the masked staging schema ``<staging>_masked``: one late-binding view per dbt staging model, each column handled
   by its contract PII class (MASKING below). Late-binding views because the staging views do not exist until dbt's
   first build, and because dbt drops and re-creates them on every run — Redshift masking policies or column grants
@@ -37,6 +40,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from glue_jobs.contracts import Column, Contract, load_contract
+from infra.constructs.warehouse import DatabaseLogin
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
@@ -44,6 +48,9 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 DBT_ROLE = "dbt_runner"
 QUICKSIGHT_ROLE = "quicksight_reader"
 ANALYST_ROLE = "analyst"
+# Where the Lambda puts the quoted md5 hash of the password it reads from ``Statement.password_secret``
+# (lambdas/redshift_bootstrap/app.py has the same token; tests/delivery checks they agree).
+PASSWORD_MD5 = "{password_md5}"
 MASKED_SUFFIX = "_masked"
 # Columns dbt/macros/staging.sql (stage_source) appends to every staging model after the contract columns.
 STAGING_METADATA_COLUMNS = ("dq_warnings", "ingested_at", "batch_id", "ingest_date")
@@ -58,11 +65,13 @@ class BootstrapPlanError(ValueError):
 
 @dataclass(frozen=True)
 class Statement:
-    """One bootstrap step; ``skip_if`` returning any row means it is already applied (see lambdas/redshift_bootstrap)."""
+    """One bootstrap step; ``skip_if`` returning any row means it is already applied (see lambdas/redshift_bootstrap).
+    ``password_secret``: ARN of the secret whose password the Lambda hashes into ``PASSWORD_MD5`` in ``sql``."""
 
     name: str
     sql: str
     skip_if: str = ""
+    password_secret: str = ""
 
     def as_property(self) -> dict[str, str]:
         return {k: v for k, v in asdict(self).items() if v}
@@ -201,8 +210,10 @@ def staging_views(project_dir: Path = DBT_PROJECT_DIR,
 
 
 def bootstrap_statements(*, schemas: DbtSchemas, external_schema: str, glue_database: str, spectrum_role_arn: str,
-                         dbt_role_name: str, views: Sequence[StagingView]) -> list[Statement]:
-    """The ordered SQL of the bootstrap. Names are what CloudFormation shows when one fails."""
+                         dbt_role_name: str, views: Sequence[StagingView], quicksight_user: str = "",
+                         quicksight_secret_arn: str = "") -> list[Statement]:
+    """The ordered SQL of the bootstrap. Names are what CloudFormation shows when one fails. ``quicksight_user`` (with
+    the ARN of its login secret): QuickSight's password user, granted ``quicksight_reader``; empty = no such user."""
     dbt_user = f"IAMR:{dbt_role_name}"
     marts, staging = schemas.of("marts"), schemas.of("staging")
     masked = staging + MASKED_SUFFIX
@@ -224,6 +235,8 @@ def bootstrap_statements(*, schemas: DbtSchemas, external_schema: str, glue_data
     out.append(Statement(f"grant role {DBT_ROLE} to dbt user", f"grant role {DBT_ROLE} to {_ident(dbt_user)}",
                          skip_if=f"select 1 from svv_user_grants where lower(user_name) = lower({_literal(dbt_user)}) "
                                  f"and role_name = {_literal(DBT_ROLE)}"))
+    if quicksight_user:
+        out.extend(_password_user(quicksight_user, quicksight_secret_arn, QUICKSIGHT_ROLE, label="quicksight user"))
     out.append(Statement(f"grant {external_schema} to {DBT_ROLE}",
                          f"grant usage on schema {_ident(external_schema)} to role {DBT_ROLE}"))
     for schema in schemas.all:
@@ -244,6 +257,21 @@ def bootstrap_statements(*, schemas: DbtSchemas, external_schema: str, glue_data
     out.append(Statement(f"grant select {masked} to {ANALYST_ROLE}",
                          f"grant select on all tables in schema {_ident(masked)} to role {ANALYST_ROLE}"))
     return out
+
+
+def _password_user(user: str, secret_arn: str, role: str, *, label: str) -> Iterable[Statement]:
+    if not secret_arn:
+        raise BootstrapPlanError(f"database user {user!r} needs the ARN of its login secret (its password lives only "
+                                 "there): pass the DatabaseLogin's secret")
+    exists = f"select 1 from pg_user where usename = {_literal(user)}"
+    # Created without a password, then ALTER USER sets the secret's on every run: one statement carries the
+    # password, and a re-run re-syncs it with the secret's current value.
+    yield Statement(f"create {label}", f"create user {_ident(user)} password disable", skip_if=exists)
+    yield Statement(f"set {label} password", f"alter user {_ident(user)} password {PASSWORD_MD5}",
+                    password_secret=secret_arn)
+    yield Statement(f"grant role {role} to {label}", f"grant role {role} to {_ident(user)}",
+                    skip_if=f"select 1 from svv_user_grants where user_name = {_literal(user)} "
+                            f"and role_name = {_literal(role)}")
 
 
 def _read_grants(role: str, schema: str, owner: str) -> Iterable[Statement]:
@@ -276,6 +304,7 @@ class RedshiftBootstrap(Construct):
         spectrum_role_arn: str,
         dbt_role_name: str,
         dbt_target: str,
+        quicksight_login: DatabaseLogin | None,
         vpc: ec2.IVpc,
         subnets: ec2.SubnetSelection,
         endpoint_security_group: ec2.ISecurityGroup,
@@ -292,6 +321,8 @@ class RedshiftBootstrap(Construct):
             schemas=dbt_schemas(target_name=dbt_target), external_schema=source_schema(),
             glue_database=glue_database_name, spectrum_role_arn=spectrum_role_arn, dbt_role_name=dbt_role_name,
             views=staging_views(),
+            quicksight_user=quicksight_login.username if quicksight_login else "",
+            quicksight_secret_arn=quicksight_login.secret.secret_arn if quicksight_login else "",
         )
 
         self.security_group = ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,
@@ -343,6 +374,9 @@ class RedshiftBootstrap(Construct):
         self.function.add_to_role_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"],
                                                              resources=[admin_secret_arn]))
         data_key.grant_decrypt(self.function)
+        if quicksight_login:
+            # the Lambda alone reads the password, at run time, to set it in Redshift
+            quicksight_login.grant_read(self.function)
 
         self.provider = cr.Provider(
             self, "Provider", on_event_handler=self.function, vpc=vpc, vpc_subnets=subnets,

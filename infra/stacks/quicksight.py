@@ -17,6 +17,9 @@ class QuickSightStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, network: PlatformNetwork,
                  warehouse: Warehouse, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        if warehouse.quicksight_login is None:
+            raise ValueError("the warehouse has no QuickSight login: build it with quicksight_login=True (infra/stacks/"
+                             "warehouse.py does when quicksight.principal_arn is set)")
         self.analytics = QuickSightAnalytics(
             self,
             "QuickSight",
@@ -28,6 +31,6 @@ class QuickSightStack(Stack):
             warehouse_host=warehouse.workgroup.attr_workgroup_endpoint_address,
             warehouse_port=REDSHIFT_PORT,
             database_name=warehouse.database_name,
-            admin_secret_arn=warehouse.admin_secret_arn,
+            credentials=warehouse.quicksight_login,
             region_access=config.quicksight.region_access,
         )

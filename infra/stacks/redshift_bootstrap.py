@@ -34,6 +34,7 @@ class RedshiftBootstrapStack(Stack):
             dbt_role_name=dbt_runner_role.role_name,
             # dbt/profiles.yml has one Redshift target per environment, named like it.
             dbt_target=config.name,
+            quicksight_login=warehouse.quicksight_login,
             vpc=network.vpc,
             subnets=network.subnets,
             endpoint_security_group=network.endpoint_security_group,

@@ -30,4 +30,6 @@ class WarehouseStack(Stack):
             log_group_key=logs_key,
             log_retention=log_retention(config),
             removal_policy=removal_policy(config),
+            # only where QuickSight exists (infra/stage.py): no login without a consumer
+            quicksight_login=bool(config.quicksight.principal_arn),
         )

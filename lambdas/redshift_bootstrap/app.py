@@ -9,6 +9,11 @@ sends an Update and the whole list runs again: every statement is written to be 
 re-GRANTs, DROP/CREATE of views, or a ``skip_if`` existence query for the statements Redshift has no IF NOT EXISTS
 for: CREATE ROLE, CREATE USER).
 
+Passwords: a statement with ``password_secret`` (QuickSight's user) gets the password of that secret at run time,
+sent to Redshift only as ``'md5' + md5(password + username)`` (Redshift's CREATE/ALTER USER hash form), so neither
+the template, the resource properties, nor the statement text hold the password. Nothing here logs SQL, and a
+failure's Redshift error text is redacted of the hash before it reaches the log or CloudFormation.
+
 A statement that fails (or is aborted, or outlives the function) raises StatementFailed naming the statement: the
 CDK provider framework reports that message to CloudFormation, which fails and rolls back the deployment.
 Delete does nothing on purpose: dropping schemas would drop the warehouse's data with the stack.
@@ -17,6 +22,8 @@ Delete does nothing on purpose: dropping schemas would drop the warehouse's data
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +40,8 @@ DEADLINE_MARGIN_SECONDS = 20
 # Module-level so tests can replace them without touching the time module everyone else uses.
 _sleep = time.sleep
 _clock = time.monotonic
+# infra/constructs/redshift_bootstrap.py writes this token where the password's quoted md5 hash goes.
+PASSWORD_MD5 = "{password_md5}"
 
 
 class StatementFailed(RuntimeError):
@@ -55,12 +64,18 @@ class Statement:
     name: str
     sql: str
     skip_if: str = ""
+    password_secret: str = ""  # ARN: the SQL's PASSWORD_MD5 becomes the hash of this secret's password
 
     @classmethod
     def from_property(cls, raw: Mapping[str, Any]) -> Statement:
         if not raw.get("name") or not raw.get("sql"):
             raise ValueError(f"bootstrap statement {raw!r} lacks name or sql: redeploy from infra/constructs/redshift_bootstrap.py")
-        return cls(name=str(raw["name"]), sql=str(raw["sql"]), skip_if=str(raw.get("skip_if") or ""))
+        statement = cls(name=str(raw["name"]), sql=str(raw["sql"]), skip_if=str(raw.get("skip_if") or ""),
+                        password_secret=str(raw.get("password_secret") or ""))
+        if (statement.sql.count(PASSWORD_MD5) == 1) != bool(statement.password_secret):
+            raise ValueError(f"bootstrap statement {statement.name!r}: {PASSWORD_MD5} must appear exactly once in its sql "
+                             "if and only if it names a password_secret; redeploy from infra/constructs/redshift_bootstrap.py")
+        return statement
 
 
 @functools.cache
@@ -107,6 +122,27 @@ class DataApi:
         return bool(result.get("Records"))
 
 
+def password_md5(secret_arn: str) -> str:
+    """Redshift's hash form of the secret's password: 'md5' + md5(password + username), as a quoted SQL literal."""
+    secret = json.loads(client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"])
+    try:
+        password, username = secret["password"], secret["username"]
+    except KeyError as missing:
+        raise ValueError(f"secret {secret_arn} lacks {missing}: it must hold 'username' and 'password' "
+                         "(infra/constructs/warehouse.py generates it that way)") from None
+    # md5 is what Redshift accepts here (CREATE/ALTER USER), not a choice of ours: it keeps the password out of the SQL.
+    return "'md5" + hashlib.md5((password + username).encode(), usedforsecurity=False).hexdigest() + "'"
+
+
+def _run_with_password(statement: Statement, api: DataApi) -> None:
+    hashed = password_md5(statement.password_secret)
+    try:
+        api.run(statement.name, statement.sql.replace(PASSWORD_MD5, hashed))
+    except StatementFailed as failed:
+        # Redshift's error text may quote the statement: the hash must not reach the log or CloudFormation.
+        raise StatementFailed(str(failed).replace(hashed.strip("'"), "md5***")) from None
+
+
 def apply(statements: Sequence[Statement], api: DataApi) -> dict[str, list[str]]:
     """Run the plan in order; stops at the first failure (StatementFailed). Returns executed/skipped names."""
     executed, skipped = [], []
@@ -115,7 +151,10 @@ def apply(statements: Sequence[Statement], api: DataApi) -> dict[str, list[str]]
             skipped.append(statement.name)
             logger.info("bootstrap statement already applied", extra={"statement": statement.name})
             continue
-        api.run(statement.name, statement.sql)
+        if statement.password_secret:
+            _run_with_password(statement, api)
+        else:
+            api.run(statement.name, statement.sql)
         executed.append(statement.name)
         logger.info("bootstrap statement applied", extra={"statement": statement.name})
     return {"executed": executed, "skipped": skipped}

@@ -169,15 +169,111 @@ def test_the_synthesized_plan_round_trips_through_the_handler(redshift):
 
     plan = rb.bootstrap_statements(schemas=rb.dbt_schemas(target_name="dev"), external_schema=rb.source_schema(),
                                    glue_database="fintech_dev_raw", spectrum_role_arn="arn:aws:iam::1:role/r",
-                                   dbt_role_name="DbtRole", views=rb.staging_views())
+                                   dbt_role_name="DbtRole", views=rb.staging_views(), quicksight_user="quicksight",
+                                   quicksight_secret_arn="arn:aws:secretsmanager:eu-west-1:1:secret:login")
     properties = json.loads(json.dumps([s.as_property() for s in plan]))  # what CloudFormation sends
     from redshift_bootstrap.app import Statement
 
-    assert [Statement.from_property(p) for p in properties] == [Statement(s.name, s.sql, s.skip_if) for s in plan]
-    # the roles/user part of the plan (every statement with an existence check) through the handler
+    assert [Statement.from_property(p) for p in properties] == [Statement(s.name, s.sql, s.skip_if, s.password_secret)
+                                                                for s in plan]
+    # the roles/users part of the plan (every statement with an existence check) through the handler
     part = [p for p in properties if p.get("skip_if")]
-    assert len(part) == 5  # three roles, the dbt user, its role grant
+    assert len(part) == 7  # three roles, the dbt user and its role grant, the quicksight user and its role grant
     redshift.existing.add(part[0]["skip_if"])
     response = handler()(event(statements=part), FakeContext())
     assert response["Data"] == {"Executed": len(part) - 1, "Skipped": 1}
     assert redshift.executed[0] == part[0]["skip_if"] and part[0]["sql"] not in redshift.executed
+
+
+# --- QuickSight's password user: the password comes from Secrets Manager at run time and is never logged ----------
+
+LOGIN_PASSWORD = "Pl41nTextPasswordThatMustNeverLeak"
+
+
+@pytest.fixture
+def login_secret(redshift):
+    import boto3
+
+    arn = boto3.client("secretsmanager", region_name="eu-west-1").create_secret(
+        Name="quicksight-login", SecretString=json.dumps({"username": "quicksight", "password": LOGIN_PASSWORD}))["ARN"]
+    return arn
+
+
+@pytest.fixture
+def bootstrap_log(monkeypatch):
+    """Everything the handler's Powertools logger writes during the test."""
+    import io
+
+    from common.observability import logger
+
+    stream = io.StringIO()
+    monkeypatch.setattr(logger.registered_handler, "stream", stream)
+    return stream
+
+
+def password_statements(secret_arn):
+    from redshift_bootstrap.app import PASSWORD_MD5
+
+    return [
+        {"name": "create quicksight user", "sql": "create user quicksight password disable",
+         "skip_if": "select 1 from pg_user where usename = 'quicksight'"},
+        {"name": "set quicksight user password", "sql": f"alter user quicksight password {PASSWORD_MD5}",
+         "password_secret": secret_arn},
+    ]
+
+
+def expected_md5():
+    import hashlib
+
+    # Redshift's documented form: 'md5' followed by the md5 of the password concatenated with the user name
+    return "md5" + hashlib.md5(f"{LOGIN_PASSWORD}quicksight".encode()).hexdigest()
+
+
+def test_the_password_reaches_redshift_only_as_its_md5_hash_and_never_the_log(redshift, login_secret, bootstrap_log):
+    response = handler()(event(statements=password_statements(login_secret)), FakeContext())
+    assert response["Data"] == {"Executed": 2, "Skipped": 0}
+    assert redshift.executed[-1] == f"alter user quicksight password '{expected_md5()}'"
+    assert not [sql for sql in redshift.executed if LOGIN_PASSWORD in sql]
+    log = bootstrap_log.getvalue()
+    assert "set quicksight user password" in log  # the log was captured: it names the statement ...
+    assert LOGIN_PASSWORD not in log and expected_md5()[3:] not in log  # ... and holds neither password nor hash
+
+
+def test_a_failed_password_statement_names_it_without_the_hash(redshift, login_secret, bootstrap_log):
+    from redshift_bootstrap.app import StatementFailed
+
+    sql = f"alter user quicksight password '{expected_md5()}'"
+    redshift.failing[sql] = f'ERROR: syntax error at or near "{expected_md5()}" in: {sql}'  # Redshift may quote it
+    with pytest.raises(StatementFailed) as failed:
+        handler()(event(statements=password_statements(login_secret)), FakeContext())
+    message = str(failed.value)
+    assert "statement 'set quicksight user password' FAILED" in message and "md5***" in message
+    assert expected_md5()[3:] not in message and failed.value.__cause__ is None and failed.value.__suppress_context__
+    assert expected_md5()[3:] not in bootstrap_log.getvalue()
+
+
+def test_a_password_statement_must_name_its_secret_and_place_the_hash(redshift):
+    from redshift_bootstrap.app import PASSWORD_MD5
+
+    for bad in ({"name": "x", "sql": "alter user quicksight password 'secret'", "password_secret": "arn:secret"},
+                {"name": "x", "sql": f"alter user quicksight password {PASSWORD_MD5}"}):
+        with pytest.raises(ValueError, match="must appear exactly once"):
+            handler()(event(statements=[bad]), FakeContext())
+    assert redshift.executed == []
+
+
+def test_a_login_secret_without_username_or_password_stops_before_the_statement(redshift):
+    import boto3
+
+    arn = boto3.client("secretsmanager", region_name="eu-west-1").create_secret(
+        Name="no-user", SecretString=json.dumps({"password": LOGIN_PASSWORD}))["ARN"]
+    with pytest.raises(ValueError, match="lacks 'username'"):
+        handler()(event(statements=password_statements(arn)[1:]), FakeContext())
+    assert redshift.executed == []
+
+
+def test_construct_and_handler_agree_on_the_password_token():
+    from infra.constructs import redshift_bootstrap as rb
+    from redshift_bootstrap.app import PASSWORD_MD5
+
+    assert rb.PASSWORD_MD5 == PASSWORD_MD5

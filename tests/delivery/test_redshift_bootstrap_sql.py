@@ -14,6 +14,7 @@ from infra.constructs import redshift_bootstrap as rb
 DBT_ROLE_NAME = "Prod-Orchestration-DbtRunnerRole1A2B3C"
 GLUE_DATABASE = "fintech_prod_raw"
 SPECTRUM_ROLE = "arn:aws:iam::333333333333:role/Prod-Storage-SpectrumRole"
+LOGIN_SECRET = "arn:aws:secretsmanager:eu-west-1:333333333333:secret:QuickSightLogin-AbCdEf"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,8 @@ def views():
 @pytest.fixture(scope="module")
 def statements(schemas, views):
     return rb.bootstrap_statements(schemas=schemas, external_schema=rb.source_schema(), glue_database=GLUE_DATABASE,
-                                   spectrum_role_arn=SPECTRUM_ROLE, dbt_role_name=DBT_ROLE_NAME, views=views)
+                                   spectrum_role_arn=SPECTRUM_ROLE, dbt_role_name=DBT_ROLE_NAME, views=views,
+                                   quicksight_user="quicksight", quicksight_secret_arn=LOGIN_SECRET)
 
 
 def by_name(statements):
@@ -75,7 +77,8 @@ def test_every_statement_is_rerun_safe(statements):
         safe = (
             bool(s.skip_if)
             or " if not exists " in sql
-            or sql.startswith(("grant usage", "grant select", "alter default privileges", "drop view if exists"))
+            or sql.startswith(("grant usage", "grant select", "alter default privileges", "drop view if exists",
+                               "alter user"))
             # a masked view is created right after its DROP ... IF EXISTS
             or (sql.startswith("create view") and statements[statements.index(s) - 1].sql.startswith("drop view if exists"))
         )
@@ -91,6 +94,31 @@ def test_roles_users_and_grants_without_if_not_exists_have_an_existence_check(st
     assert user.sql == f'create user "IAMR:{DBT_ROLE_NAME}" password disable'
     assert f"lower('IAMR:{DBT_ROLE_NAME}')" in user.skip_if
     assert named[f"grant role {rb.DBT_ROLE} to dbt user"].sql == f'grant role dbt_runner to "IAMR:{DBT_ROLE_NAME}"'
+
+
+def test_quicksight_user_holds_only_the_reader_role_and_its_password_only_comes_from_the_secret(statements):
+    named = by_name(statements)
+    created, password, granted = (named["create quicksight user"], named["set quicksight user password"],
+                                  named[f"grant role {rb.QUICKSIGHT_ROLE} to quicksight user"])
+    assert (created.sql, created.skip_if) == ("create user quicksight password disable",
+                                              "select 1 from pg_user where usename = 'quicksight'")
+    # the one statement carrying the password: the Lambda puts the hash where the token is, from this secret
+    assert (password.sql, password.password_secret) == (f"alter user quicksight password {rb.PASSWORD_MD5}", LOGIN_SECRET)
+    assert [s.name for s in statements if s.password_secret] == [password.name]
+    assert granted.sql == "grant role quicksight_reader to quicksight" and "user_name = 'quicksight'" in granted.skip_if
+    order = [s.name for s in statements]
+    assert order.index("create role quicksight_reader") < order.index(created.name) < order.index(password.name) \
+        < order.index(granted.name)
+    # nothing else is ever granted to the user itself: its rights are the role's (marts only, below)
+    assert [s.name for s in statements if re.search(r"\bto quicksight\b", s.sql)] == [granted.name]
+
+
+def test_no_quicksight_user_without_its_login_secret(schemas, views):
+    common = dict(schemas=schemas, external_schema="raw", glue_database=GLUE_DATABASE, spectrum_role_arn=SPECTRUM_ROLE,
+                  dbt_role_name=DBT_ROLE_NAME, views=views)
+    assert not [s for s in rb.bootstrap_statements(**common) if "quicksight user" in s.name]
+    with pytest.raises(rb.BootstrapPlanError, match="needs the ARN of its login secret"):
+        rb.bootstrap_statements(**common, quicksight_user="quicksight")
 
 
 def _schemas_granted(statements, role):

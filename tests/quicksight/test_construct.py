@@ -5,13 +5,23 @@ from __future__ import annotations
 
 import pytest
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
 
-from infra.constructs.quicksight import DASHBOARD_READER, DATASET_READER, QuickSightAnalytics
+from infra.constructs.quicksight import (DASHBOARD_READER, DATASET_READER, SECRETS_MANAGER_ROLE_NAME,
+                                        QuickSightAnalytics)
+from infra.constructs.warehouse import DatabaseLogin
 from quicksight import catalog, definition, models
 
 PRINCIPAL = "arn:aws:quicksight:eu-west-1:123456789012:group/default/analysts"
-SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift-admin"
+SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:quicksight-login-AbCdEf"
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+
+
+def login(stack) -> DatabaseLogin:
+    return DatabaseLogin(username="quicksight", key=kms.Key.from_key_arn(stack, "DataKey", KEY),
+                         secret=secretsmanager.Secret.from_secret_complete_arn(stack, "Login", SECRET))
 
 
 def build(network_stack, **kwargs) -> tuple[QuickSightAnalytics, Template]:
@@ -20,7 +30,7 @@ def build(network_stack, **kwargs) -> tuple[QuickSightAnalytics, Template]:
         stack, "QuickSight", name_prefix="unit-dev", principal_arn=PRINCIPAL, vpc=vpc,
         subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED), warehouse_security_group=warehouse_sg,
         warehouse_host="wg.123456789012.eu-west-1.redshift-serverless.amazonaws.com", warehouse_port=5439,
-        database_name="analytics", admin_secret_arn=SECRET, **kwargs)
+        database_name="analytics", credentials=login(stack), **kwargs)
     return analytics, Template.from_stack(stack)
 
 
@@ -61,7 +71,7 @@ def test_vpc_connection_role_is_trusted_by_quicksight_with_eni_actions(built):
     assert len(connection["Properties"]["SubnetIds"]) == 3  # the three isolated subnets
 
 
-def test_data_source_reads_the_managed_secret_over_the_vpc_connection(built):
+def test_data_source_reads_its_login_secret_over_the_vpc_connection(built):
     _, t = built
     t.has_resource_properties("AWS::QuickSight::DataSource", {
         "Type": "REDSHIFT",
@@ -71,6 +81,19 @@ def test_data_source_reads_the_managed_secret_over_the_vpc_connection(built):
         "VpcConnectionProperties": {"VpcConnectionArn": {"Fn::GetAtt": [Match.string_like_regexp("VpcConnection"), "Arn"]}},
         "SslProperties": {"DisableSsl": False},
     })
+
+
+def test_quicksight_secrets_role_may_read_that_one_secret_and_nothing_else(built):
+    _, t = built
+    (policy,) = t.find_resources("AWS::IAM::ManagedPolicy").values()
+    props = policy["Properties"]
+    assert props["Roles"] == [SECRETS_MANAGER_ROLE_NAME]
+    assert props["PolicyDocument"]["Statement"] == [
+        {"Action": "secretsmanager:GetSecretValue", "Effect": "Allow", "Resource": SECRET},
+        # the secret's key, only when Secrets Manager decrypts it for QuickSight
+        {"Action": "kms:Decrypt", "Effect": "Allow", "Resource": KEY,
+         "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}},
+    ]
 
 
 def test_datasets_are_spice_and_typed_from_the_model_yaml(built):

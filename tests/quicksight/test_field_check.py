@@ -18,6 +18,7 @@ from infra.config import ConfigError
 from infra.constructs.quicksight import QuickSightAnalytics, QuickSightDefinitionError
 from quicksight import catalog, fieldcheck, models
 from quicksight.spec import Measure, fields_of
+from tests.quicksight.test_construct import login
 
 from .conftest import marts_with
 
@@ -99,8 +100,8 @@ def test_construct_refuses_to_build_with_a_mismatch(network_stack):
         QuickSightAnalytics(stack, "QuickSight", name_prefix="unit", principal_arn="arn:aws:quicksight:eu-west-1:"
                             "123456789012:group/default/analysts", vpc=vpc,
                             subnets=ec2_isolated(), warehouse_security_group=warehouse_sg, warehouse_host="wg.example",
-                            warehouse_port=5439, database_name="analytics", admin_secret_arn="arn:aws:secretsmanager:"
-                            "eu-west-1:123456789012:secret:admin", marts=marts_with("fct_daily_revenue", "product", None))
+                            warehouse_port=5439, database_name="analytics", credentials=login(stack),
+                            marts=marts_with("fct_daily_revenue", "product", None))
     assert isinstance(err.value, ConfigError)  # app.py prints ConfigErrors as one line
     assert 'dashboard "Revenue", visual "byProduct"' in _one_line(err.value)
     # nothing was created before the check
