@@ -366,6 +366,15 @@ class SyntheticBank:
         self.activity_matrix = act
 
     # ----------------------------------------------------------------------------------- normal traffic
+    def _whereabouts(self, cust: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Where each (customer, day) was: home, or the trip destination on a traveller's trip days.
+        -> (traveller index, -1 for a non-traveller; on a trip; place)."""
+        trav_pos = np.full(self.N, -1)
+        trav_pos[self.travellers] = np.arange(len(self.travellers))
+        t = trav_pos[cust]
+        in_trip = (t >= 0) & (day >= self.trip_start[t]) & (day < self.trip_start[t] + self.trip_len[t])
+        return t, in_trip, np.where(in_trip, self.trip_place[t], self.home[cust])
+
     def _normal_transactions(self, buf: _TxnBuffer) -> None:
         rng, N, D = self.rng, self.N, self.D
         weekday = (self.start_day + np.arange(D) + 3) % 7  # 0 = Monday
@@ -411,12 +420,7 @@ class SyntheticBank:
         acct = np.where(on_card, self.card_of[cust], self.checking_of[cust])
         card_present = np.select([channel == 0, channel == 2, channel == 1], [1, 1, 0], -1)
         # where the card or customer was: home, or the trip destination for travellers
-        place = self.home[cust].copy()
-        trav_pos = np.full(N, -1)
-        trav_pos[self.travellers] = np.arange(len(self.travellers))
-        t = trav_pos[cust]
-        in_trip = (t >= 0) & (day >= self.trip_start[t]) & (day < self.trip_start[t] + self.trip_len[t])
-        place = np.where(in_trip, self.trip_place[t], place)
+        t, _, place = self._whereabouts(cust, day)
         # Legitimate trips start and end with a day where card-present spend begins mid-afternoon, so travel
         # between home and destination is physically possible (no false impossible-travel pair).
         edge = (t >= 0) & ((day == self.trip_start[t]) | (day == self.trip_start[t] + self.trip_len[t]))
@@ -609,12 +613,7 @@ class SyntheticBank:
         n = len(cust)
         k = (rng.random(n) < 0.2).astype(np.int64)
         failed = rng.random(n) < 0.04
-        place = self.home[cust].copy()
-        trav_pos = np.full(N, -1)
-        trav_pos[self.travellers] = np.arange(len(self.travellers))
-        t = trav_pos[cust]
-        in_trip = (t >= 0) & (day >= self.trip_start[t]) & (day < self.trip_start[t] + self.trip_len[t])
-        place = np.where(in_trip, self.trip_place[t], place)
+        _, in_trip, place = self._whereabouts(cust, day)
         ip = np.where(in_trip, self.home_ip[cust] ^ 0x00FF00, self.home_ip[cust])
         return dict(cust=cust, day=day, secs=rng.choice(24, n, p=_HOUR_P) * 3600 + rng.integers(0, 3600, n),
                     status=failed.astype(int),
