@@ -10,19 +10,11 @@ precision = churners in the band / customers in the band, recall = churners in t
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 from pathlib import Path
 
-from scripts.evaluation import (
-    argument_parser,
-    format_ratio,
-    query_duckdb,
-    ratio,
-    read_ground_truth,
-    require_duckdb,
-)
+from scripts.evaluation import argument_parser, format_ratio, publish, query_duckdb, ratio, read_ground_truth, require_duckdb
 
 BANDS = ("low", "medium", "high")
 
@@ -74,9 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     args = argument_parser(__doc__.splitlines()[0], "fct_customer_engagement").parse_args(argv)
     require_duckdb(args.duckdb)
     report = evaluate(load_engagement_duckdb(args.duckdb, args.schema), load_churn_labels(args.ground_truth))
-    print(format_table(report))
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2, default=str))
+    publish(format_table(report), report, args.json)
     return 0
 
 

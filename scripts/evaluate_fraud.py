@@ -15,19 +15,11 @@ Goal: recall >= 0.95 and precision >= 0.90 per family (`--check` exits 1 if any 
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import defaultdict
 from pathlib import Path
 
-from scripts.evaluation import (
-    argument_parser,
-    format_ratio,
-    query_duckdb,
-    ratio,
-    read_ground_truth,
-    require_duckdb,
-)
+from scripts.evaluation import argument_parser, format_ratio, publish, query_duckdb, ratio, read_ground_truth, require_duckdb
 
 REASON_FAMILY: dict[str, str | None] = {
     "CARD_TESTING": "card_testing",
@@ -108,9 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     require_duckdb(args.duckdb)
     report = evaluate(load_alerts_duckdb(args.duckdb, args.schema), load_labels(args.ground_truth))
-    print(format_table(report))
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
+    publish(format_table(report), report, args.json)
     return 1 if args.check and not report["meets_goals"] else 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 from pathlib import Path
 
 
@@ -40,6 +41,13 @@ def argument_parser(description: str, mart: str) -> argparse.ArgumentParser:
     parser.add_argument("--schema", default="analytics_marts", help=f"schema holding {mart}")
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
     return parser
+
+
+def publish(table: str, report: dict, json_path: Path | None) -> None:
+    """Print the report's table; also write the report as JSON when asked (dates as ISO text)."""
+    print(table)
+    if json_path:
+        json_path.write_text(json.dumps(report, indent=2, default=str))
 
 
 def require_duckdb(db_path: Path) -> None:
