@@ -9,7 +9,7 @@ from constructs import Construct
 
 
 class PlatformKeys(Construct):
-    """``data_key`` encrypts data at rest (S3 lake, Glue catalog, Redshift, its admin secret);
+    """``data_key`` encrypts data at rest (S3 lake, Glue catalog, Redshift, its admin and QuickSight login secrets);
     ``logs_key`` encrypts audit and operational telemetry (CloudTrail, CloudWatch Logs, SNS).
 
     Rotation is fixed on. Key policies keep CDK's default (the account root delegates to IAM, so principals get
@@ -24,20 +24,14 @@ class PlatformKeys(Construct):
         stack = Stack.of(self)
         account, region, partition = stack.account, stack.region, stack.partition
 
-        self.data_key = kms.Key(
-            self,
-            "DataKey",
-            description="Data at rest: S3 lake buckets, Glue Data Catalog, Redshift Serverless and its admin secret",
-            enable_key_rotation=True,
-            removal_policy=removal_policy,
-        )
-        self.logs_key = kms.Key(
-            self,
-            "LogsKey",
-            description="Telemetry: CloudTrail, CloudWatch Logs log groups, SNS topics",
-            enable_key_rotation=True,
-            removal_policy=removal_policy,
-        )
+        def platform_key(key_id: str, description: str) -> kms.Key:
+            # every key the same way: rotation fixed on, kept or destroyed with the environment's data
+            return kms.Key(self, key_id, description=description, enable_key_rotation=True,
+                           removal_policy=removal_policy)
+
+        self.data_key = platform_key(
+            "DataKey", "Data at rest: S3 lake buckets, Glue Data Catalog, Redshift Serverless and its admin secret")
+        self.logs_key = platform_key("LogsKey", "Telemetry: CloudTrail, CloudWatch Logs log groups, SNS topics")
 
         # CloudWatch Logs encrypts log groups with the key itself; AWS documents this statement, limited to log
         # groups of this account and region via the encryption context.
