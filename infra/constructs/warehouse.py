@@ -139,37 +139,31 @@ class Warehouse(Construct):
             self, "UsageLimitLogs", encryption_key=log_group_key, retention=log_retention,
             removal_policy=RemovalPolicy.DESTROY,
         )
+        # Both custom resources run on the stack's one AwsCustomResource Lambda: one set of provider settings.
+        provider = dict(install_latest_aws_sdk=False, vpc=vpc, vpc_subnets=subnets, log_group=custom_resource_logs,
+                        timeout=Duration.minutes(5))
+
+        def serverless_call(action: str, parameters: dict, **kwargs) -> cr.AwsSdkCall:
+            return cr.AwsSdkCall(service="redshift-serverless", action=action, parameters=parameters, **kwargs)
+
+        usage_limit_id = cr.PhysicalResourceId.from_response("usageLimit.usageLimitId")
         self.usage_limit = cr.AwsCustomResource(
             self,
             "UsageLimit",
             resource_type="Custom::RedshiftServerlessUsageLimit",
-            on_create=cr.AwsSdkCall(
-                service="redshift-serverless",
-                action="CreateUsageLimit",
-                parameters={
-                    "resourceArn": self.workgroup_arn,
-                    "usageType": "serverless-compute",
-                    "amount": settings.usage_limit_rpu_hours,
-                    "period": settings.usage_limit_period,
-                    "breachAction": settings.usage_limit_breach_action,
-                },
-                physical_resource_id=cr.PhysicalResourceId.from_response("usageLimit.usageLimitId"),
-            ),
-            on_update=cr.AwsSdkCall(
-                service="redshift-serverless",
-                action="UpdateUsageLimit",
-                parameters={
-                    "usageLimitId": cr.PhysicalResourceIdReference(),
-                    "amount": settings.usage_limit_rpu_hours,
-                    "breachAction": settings.usage_limit_breach_action,
-                },
-                physical_resource_id=cr.PhysicalResourceId.from_response("usageLimit.usageLimitId"),
-            ),
-            on_delete=cr.AwsSdkCall(
-                service="redshift-serverless",
-                action="DeleteUsageLimit",
-                parameters={"usageLimitId": cr.PhysicalResourceIdReference()},
-            ),
+            on_create=serverless_call("CreateUsageLimit", {
+                "resourceArn": self.workgroup_arn,
+                "usageType": "serverless-compute",
+                "amount": settings.usage_limit_rpu_hours,
+                "period": settings.usage_limit_period,
+                "breachAction": settings.usage_limit_breach_action,
+            }, physical_resource_id=usage_limit_id),
+            on_update=serverless_call("UpdateUsageLimit", {
+                "usageLimitId": cr.PhysicalResourceIdReference(),
+                "amount": settings.usage_limit_rpu_hours,
+                "breachAction": settings.usage_limit_breach_action,
+            }, physical_resource_id=usage_limit_id),
+            on_delete=serverless_call("DeleteUsageLimit", {"usageLimitId": cr.PhysicalResourceIdReference()}),
             policy=cr.AwsCustomResourcePolicy.from_statements(
                 [
                     # Create is authorized on the workgroup it limits and the new usage-limit resource.
@@ -180,35 +174,23 @@ class Warehouse(Construct):
                     ),
                 ]
             ),
-            install_latest_aws_sdk=False,
-            vpc=vpc,
-            vpc_subnets=subnets,
-            log_group=custom_resource_logs,
-            timeout=Duration.minutes(5),
+            **provider,
         )
 
         # CloudFormation does not return the managed admin secret's ARN (aws-cdk#29930, needs-cfn): read it with
-        # GetNamespace through the same custom-resource provider (one Lambda per stack) so QuickSight can use it.
+        # GetNamespace through the same custom-resource provider so the Redshift bootstrap can run SQL as the admin.
         self.admin_secret_lookup = cr.AwsCustomResource(
             self,
             "AdminSecretArn",
             resource_type="Custom::RedshiftServerlessAdminSecretArn",
-            on_update=cr.AwsSdkCall(
-                service="redshift-serverless",
-                action="GetNamespace",
-                parameters={"namespaceName": self.namespace_name},
-                physical_resource_id=cr.PhysicalResourceId.of(self.namespace_name),
-                output_paths=["namespace.adminPasswordSecretArn"],
-            ),
+            on_update=serverless_call("GetNamespace", {"namespaceName": self.namespace_name},
+                                      physical_resource_id=cr.PhysicalResourceId.of(self.namespace_name),
+                                      output_paths=["namespace.adminPasswordSecretArn"]),
             policy=cr.AwsCustomResourcePolicy.from_statements(
                 [iam.PolicyStatement(actions=["redshift-serverless:GetNamespace"],
                                      resources=[self.namespace.attr_namespace_namespace_arn])]
             ),
-            install_latest_aws_sdk=False,
-            vpc=vpc,
-            vpc_subnets=subnets,
-            log_group=custom_resource_logs,
-            timeout=Duration.minutes(5),
+            **provider,
         )
         self.admin_secret_arn = self.admin_secret_lookup.get_response_field("namespace.adminPasswordSecretArn")
 
