@@ -285,8 +285,9 @@ class SyntheticBank:
         A = len(cust)
         self.acc_cust, self.acc_type = cust, atype
         offset = np.where(atype == 0, 0, rng.integers(0, 1200, A))
-        self.acc_open = np.minimum(self.created[cust] + offset, D - 1)
-        self.acc_open = np.where(atype == 0, self.created[cust], self.acc_open)
+        # day index the account opens on (negative: before the window). An account opening after the window does
+        # not exist yet: it gets no snapshot and no transactions (see _card_open).
+        self.acc_open = np.where(atype == 0, self.created[cust], self.created[cust] + offset)
         self.checking_of = np.full(N, -1)
         self.checking_of[cust[atype == 0]] = np.nonzero(atype == 0)[0]
         self.card_of = np.full(N, -1)
@@ -395,8 +396,9 @@ class SyntheticBank:
         is_w, is_d, is_t, is_p, is_r = (ttype == k for k in range(1, 6))
         payroll = rng.random(n) < 0.7
         internal = rng.random(n) < 0.6
+        card = self._card_open(cust, day)
         merchant = np.select(
-            [is_w, is_d & payroll, is_d, is_t & internal, is_t, is_p & (self.card_of[cust] >= 0), is_p],
+            [is_w, is_d & payroll, is_d, is_t & internal, is_t, is_p & (card >= 0), is_p],
             [M_ATM, M_PAYROLL, M_CASH_DEP, M_INTERNAL, M_EXTERNAL, M_CARD_PAYMENT, M_BILL], merchant)
         base = self.spend_scale[cust]
         amount = np.select(
@@ -415,9 +417,9 @@ class SyntheticBank:
         cents = np.maximum(np.round(amount * 100), 1).astype(np.int64)
         status = rng.choice(5, n, p=_STATUS_P)
         status = np.where(is_r | is_d, 0, status)
-        on_card = (ttype == 0) & (self.card_of[cust] >= 0) & (rng.random(n) < 0.65)
-        on_card |= is_r & (self.card_of[cust] >= 0)
-        acct = np.where(on_card, self.card_of[cust], self.checking_of[cust])
+        on_card = (ttype == 0) & (card >= 0) & (rng.random(n) < 0.65)
+        on_card |= is_r & (card >= 0)
+        acct = np.where(on_card, card, self.checking_of[cust])
         card_present = np.select([channel == 0, channel == 2, channel == 1], [1, 1, 0], -1)
         # where the card or customer was: home, or the trip destination for travellers
         t, _, place = self._whereabouts(cust, day)
@@ -437,6 +439,11 @@ class SyntheticBank:
                 channel=channel, status=status, device=device, ip=ip, place=np.where(located, place, -1),
                 country=country, lat=lat, lon=lon, card_present=card_present)
 
+    def _card_open(self, cust: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """The customer's credit card (account index) where it is open on `day`, else -1."""
+        card = self.card_of[cust]
+        return np.where((card >= 0) & (day >= self.acc_open[np.maximum(card, 0)]), card, -1)
+
     # ------------------------------------------------------------------------------------------ scenarios
     def _attacker_devices(self, k: int) -> np.ndarray:
         ids = np.arange(self.next_attacker_device, self.next_attacker_device + k)
@@ -445,7 +452,10 @@ class SyntheticBank:
 
     def _scenarios(self, buf: _TxnBuffer, logins: list[dict]) -> None:
         rng, D = self.rng, self.D
-        card_or_checking = lambda c: np.where(self.card_of[c] >= 0, self.card_of[c], self.checking_of[c])  # noqa: E731
+
+        def card_or_checking(c, day):
+            card = self._card_open(c, day)
+            return np.where(card >= 0, card, self.checking_of[c])
 
         # card_testing
         sid = SCENARIOS.index("card_testing")
@@ -460,14 +470,14 @@ class SyntheticBank:
         vi = np.repeat(np.arange(len(v)), k)
         offs = rng.integers(0, 15 * 60, len(vi))
         n = len(vi)
-        buf.add(cust=v[vi], acct=card_or_checking(v[vi]), day=day0[vi], secs=t0[vi] + offs, type=0,
+        buf.add(cust=v[vi], acct=card_or_checking(v[vi], day0[vi]), day=day0[vi], secs=t0[vi] + offs, type=0,
                 merchant=merch[vi], cents=rng.integers(50, 300, n), channel=1,
                 status=np.where(rng.random(n) < 0.55, 2, 0), device=dev[vi], ip=ip[vi],
                 country=_PLACE_COUNTRY_CODE[where[vi]], card_present=0, scenario=sid, chargeback_leg=True)
         m = rng.integers(1, 3, len(v))
         vj = np.repeat(np.arange(len(v)), m)
         nj = len(vj)
-        buf.add(cust=v[vj], acct=card_or_checking(v[vj]), day=day0[vj],
+        buf.add(cust=v[vj], acct=card_or_checking(v[vj], day0[vj]), day=day0[vj],
                 secs=t0[vj] + 15 * 60 + rng.integers(5 * 60, 40 * 60, nj), type=0,
                 merchant=rng.choice(_merchants_in("electronics", "jewelry"), nj),
                 cents=rng.integers(25_000, 150_000, nj), channel=1, status=0, device=dev[vj], ip=ip[vj],
@@ -518,7 +528,7 @@ class SyntheticBank:
         gap = rng.integers(30 * 60, 3 * 3600, len(v))
         both = np.concatenate([home, far])
         vv = np.concatenate([v, v])
-        buf.add(cust=vv, acct=card_or_checking(vv), day=np.concatenate([day0, day0]),
+        buf.add(cust=vv, acct=card_or_checking(vv, np.concatenate([day0, day0])), day=np.concatenate([day0, day0]),
                 secs=np.concatenate([t0, t0 + gap]), type=0,
                 merchant=np.concatenate([rng.choice(_merchants_in("retail", "food", "grocery"), len(v)),
                                          rng.choice(_merchants_in("electronics", "jewelry", "retail"), len(v))]),
@@ -555,7 +565,7 @@ class SyntheticBank:
         n = len(vi)
         online = rng.random(n) < 0.7
         place = self.home[v[vi]]
-        buf.add(cust=v[vi], acct=card_or_checking(v[vi]), day=day0[vi], secs=t0[vi] + rng.integers(0, 3600, n),
+        buf.add(cust=v[vi], acct=card_or_checking(v[vi], day0[vi]), day=day0[vi], secs=t0[vi] + rng.integers(0, 3600, n),
                 type=0, merchant=rng.choice(_merchants_in("electronics", "jewelry", "retail", "digital_goods"), n),
                 cents=np.round(rng.lognormal(np.log(180), 0.6, n).clip(40, 800) * 100).astype(np.int64),
                 channel=np.where(online, 1, 0), status=np.where(rng.random(n) < 0.9, 0, 2),
@@ -595,8 +605,9 @@ class SyntheticBank:
         n = len(vi)
         wire = rng.random(n) < 0.5
         where = rng.choice(_HIGH_RISK, n)
-        buf.add(cust=v[vi], acct=np.where(wire, self.checking_of[v[vi]], card_or_checking(v[vi])),
-                day=day0[vi] + rng.integers(0, 4, n), secs=rng.choice(24, n, p=_HOUR_P) * 3600 + rng.integers(0, 3600, n),
+        day = day0[vi] + rng.integers(0, 4, n)
+        buf.add(cust=v[vi], acct=np.where(wire, self.checking_of[v[vi]], card_or_checking(v[vi], day)),
+                day=day, secs=rng.choice(24, n, p=_HOUR_P) * 3600 + rng.integers(0, 3600, n),
                 type=np.where(wire, 3, 0),
                 merchant=np.where(wire, M_EXTERNAL, rng.choice(_merchants_in("crypto", "gambling", "jewelry"), n)),
                 cents=np.where(wire, rng.integers(80_000, 900_000, n), rng.integers(20_000, 300_000, n)),

@@ -84,6 +84,21 @@ def test_accounts_are_a_daily_snapshot(bank):
     assert set(acc["account_status"]) <= {"active", "dormant", "frozen", "closed"}
 
 
+def test_accounts_transact_only_while_open(bank):
+    """No transaction on an account before its first snapshot (its opening day), and no account opens on the last
+    day just because it would open after the window (those do not exist yet)."""
+    _, _, tables, *_ = bank
+    acc, txn = tables["accounts"], tables["transactions"]
+    first_snapshot = acc.groupby("account_id")["as_of_date"].min()
+    txn_day = txn["transaction_date"].str[:10]
+    opened = txn["account_id"].map(first_snapshot)
+    assert opened.notna().all()
+    assert (txn_day >= opened).all()
+    opening_days = acc.drop_duplicates("account_id")["open_date"]
+    last_day = CONFIG.end_date.isoformat()
+    assert (opening_days == last_day).mean() < 0.05  # no pile-up of openings on the last day
+
+
 def test_every_scenario_has_labels_that_point_at_real_rows(bank):
     _, _, tables, labels, churn = bank
     txn = labels[labels.entity_type == "transaction"]
