@@ -2,7 +2,7 @@
 run bare in DuckDB.
 
 Per scale: the synthetic bank is generated (synthetic_bank) and its landing CSVs are written as typed raw
-Parquet with DuckDB (contract types; this bench measures dbt, not the Glue job). Then
+Parquet with DuckDB (scripts.raw_lake: contract types, one batch per day; this bench measures dbt, not the Glue job). Then
   1. the lake minus its last ingest day is built: `dbt seed`, then `dbt run --full-refresh` -> "full build"
   2. every model's compiled SQL from step 1 is executed directly in a copy of that DuckDB file, in dependency
      order, as `create or replace table|view ... as <compiled sql>`                        -> "bare SQL"
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench.run import Measurement
 from glue_jobs.contracts import load_all
-from scripts.load_postgres import pg_type
+from scripts.raw_lake import write_raw_lake
 from tests.fixtures.dbt import dbt_env, run_dbt
 
 # customers x days x txn_per_day ~= the transaction count (the generator's mean is ~0.95 of the product)
@@ -32,27 +32,6 @@ SCALES = {
     "1m": dict(customers=5000, days=60, txn_per_day=3.5),
     "10m": dict(customers=20000, days=60, txn_per_day=8.7),
 }
-
-
-def write_raw_lake(landing: Path, lake: Path) -> dict[str, int]:
-    import duckdb
-
-    counts = {}
-    (lake / "raw").mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
-    con.execute("set TimeZone = 'UTC'")
-    for table, contract in load_all().items():
-        cols = [f'cast(nullif("{c.name}", \'null\') as {pg_type(c.type)}) as {c.name}' for c in contract.columns]
-        # the ingest job's metadata columns (scripts.generate_dbt_sources.INGESTION_COLUMNS), as a clean batch has them
-        cols += ["cast(null as varchar) as _dq_warnings", "cast(ingest_date as timestamp) + interval 23 hour as _ingested_at",
-                 "'bench' as _batch_id", "filename as _source_file", "ingest_date"]
-        source = (f"read_csv('{landing}/{table}/*/*.csv', all_varchar = true, header = true, "
-                  f"hive_partitioning = true, filename = true)")
-        con.execute(f"copy (select {', '.join(cols)} from {source}) to '{lake}/raw/{table}' "
-                    f"(format parquet, partition_by (ingest_date), overwrite_or_ignore true)")
-        counts[table] = con.execute(f"select count(*) from read_parquet('{lake}/raw/{table}/*/*.parquet')").fetchone()[0]
-    con.close()
-    return counts
 
 
 def _children_cpu_seconds() -> float:

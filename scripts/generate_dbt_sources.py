@@ -81,6 +81,9 @@ def _table(contract: Contract) -> dict:
             "meta": {
                 "primary_key": list(contract.primary_key),
                 "event_timestamp": contract.event_timestamp,
+                # The ingest job quarantines rows dated after their batch's _ingested_at (contract not_in_future),
+                # so every row's _ingested_at >= its event time: incremental reads prune on it (staged_rows).
+                "ingested_after_event": contract.column(contract.event_timestamp).not_in_future,
                 # dbt-duckdb reads the raw Parquet lake directly; other adapters ignore this and use schema `raw`.
                 "external_location": (
                     "read_parquet('{{ var(\"raw_root\", env_var(\"DBT_RAW_ROOT\", \"demo_output/lake\")) }}/raw/"

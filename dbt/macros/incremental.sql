@@ -1,7 +1,16 @@
-{#- High-water mark minus the look-back window, as a SQL expression on {{ this }}: incremental models reprocess
-    everything from here so rows that arrive a few days late are still picked up (delete+insert on the key). -#}
+{#- High-water mark minus the look-back window: incremental models reprocess everything from here so rows that
+    arrive a few days late are still picked up (delete+insert on the key). On a live incremental run the mark is
+    read from {{ this }} once per call and rendered as a date literal, so the warehouse can prune with it
+    (DuckDB row-group and Redshift zone-map/Spectrum skipping need a constant, not a scalar subquery); an offline
+    compile (no connection) and a run that builds from scratch render the equivalent subquery. -#}
 {% macro lookback_start(column, extra_days=0) -%}
-  (select {{ add_days('max(' ~ column ~ ')', -(var('lookback_days') + extra_days)) }} from {{ this }})
+  {%- set expression = add_days('max(' ~ column ~ ')', -(var('lookback_days') + extra_days)) -%}
+  {%- if execute and not var('offline_compile', false) and is_incremental() -%}
+    {%- set mark = run_query('select ' ~ expression ~ ' from ' ~ this).columns[0].values()[0] -%}
+    {{- "cast(null as date)" if mark is none else "cast('" ~ (mark | string)[:10] ~ "' as date)" -}}
+  {%- else -%}
+    (select {{ expression }} from {{ this }})
+  {%- endif -%}
 {%- endmacro %}
 
 {#- True when the current row belongs to some run of `n` consecutive rows (same partition, ordered) that spans

@@ -8,15 +8,15 @@
         sort=['login_at'],
     )
 }}
-{#- Incremental runs recompute the look-back window, reading login_context_days more days so the burst rules
-    see the attempts before it; whether a device or country is new, and the previous located attempt, come from
+{#- Incremental runs recompute the look-back window, reading as context the attempts of the burst window just
+    before it (failed_burst_window_minutes) so the burst rules see the attempts they reach back to; whether a device or country is new, and the previous located attempt, come from
     the rows already in this table before that (exactly what a full build computes for them). -#}
 {%- set order = 'login_at, login_id' -%}
 {%- set rules = login_anomaly_rules() -%}
 {%- set burst = var('failed_burst_min_attempts') -%}
 {%- set burst_seconds = var('failed_burst_window_minutes') * 60 -%}
 {%- set incremental = is_incremental_with_columns(['device_id', 'latitude', 'longitude']) -%}
-{%- set context_since = lookback_start('login_at', var('login_context_days')) if incremental else none -%}
+{%- set context_since = dbt.dateadd('minute', -var('failed_burst_window_minutes'), lookback_start('login_at')) if incremental else none -%}
 
 with logins as (
     select

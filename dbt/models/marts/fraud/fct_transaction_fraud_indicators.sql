@@ -7,12 +7,16 @@
     )
 }}
 {#- Rules, weights and thresholds: macros/scoring.sql and the vars in dbt_project.yml; described in
-    _fraud__models.yml. Incremental runs recompute the look-back window, reading fraud_context_days more days of
-    history so the short windowed rules (velocity, card testing and its cash-out, travel) see the rows before the
-    window; structuring, the one multi-day rule, reads only its candidates over its own longer window. -#}
+    _fraud__models.yml. Incremental runs recompute the look-back window, reading as context the rows just before
+    it that the short windowed rules can reach back to (velocity; a card-testing cash-out after a burst that
+    itself spans its window), derived from those rules' windows; what lies further back - the customer's last
+    transaction (dormancy) and last located transaction with its jump flag (travel) - is read from the rows
+    already built. Structuring, the one multi-day rule, reads only its candidates over its own longer window. -#}
 {%- set order = 'transaction_at, transaction_id' -%}
 {%- set rules = transaction_fraud_rules() -%}
-{%- set context_days = var('fraud_context_days') -%}
+{%- set context_minutes = [var('velocity_window_minutes'),
+                           var('card_testing_cashout_minutes') + var('card_testing_window_minutes')] | max -%}
+{%- set context_start = dbt.dateadd('minute', -context_minutes, lookback_start('transaction_at')) if is_incremental() else none -%}
 {#- cash just under the reporting threshold, judged in the transaction currency (each jurisdiction's threshold is
     10,000 of its own currency) -#}
 {%- set structuring_candidate -%}
@@ -33,7 +37,7 @@ with transactions as (
         {{ structuring_candidate }} as is_structuring_candidate
     from {{ ref('int_transactions_enriched') }}
     {% if is_incremental() %}
-    where transaction_at >= {{ lookback_start('transaction_at', context_days) }}
+    where transaction_at >= {{ context_start }}
     {% endif %}
 ),
 
@@ -42,19 +46,25 @@ earlier_activity as (
     -- dormancy looks further back than the context window: the customer's last transaction before it
     select customer_id, max(transaction_at) as last_transaction_at
     from {{ this }}
-    where transaction_at < {{ lookback_start('transaction_at', context_days) }}
+    where transaction_at < {{ context_start }}
     group by customer_id
 ),
 
 earlier_location as (
     -- likewise the customer's last located transaction before it (latest time, then highest id), so travel speed
-    -- has its previous leg. Two aggregations and joins instead of a row_number() over the whole table: a hash
+    -- has its previous leg, and whether that one was itself a jump (from its stored distance and speed, as `jumps`
+    -- below decides it). Two aggregations and joins instead of a row_number() over the whole table: a hash
     -- aggregate is far cheaper than sorting every located transaction on each daily run.
     select
         l.customer_id,
         l.transaction_at as last_located_transaction_at,
         l.latitude as last_located_latitude,
-        l.longitude as last_located_longitude
+        l.longitude as last_located_longitude,
+        coalesce(
+            l.distance_from_previous_km >= {{ var('impossible_travel_min_km') }}
+            and (l.speed_from_previous_kmh is null or l.speed_from_previous_kmh > {{ var('impossible_travel_kmh') }}),
+            false
+        ) as last_located_was_jump
     from {{ this }} as l
     inner join (
         select t.customer_id, t.transaction_at, max(t.transaction_id) as transaction_id
@@ -62,7 +72,7 @@ earlier_location as (
         inner join (
             select customer_id, max(transaction_at) as transaction_at
             from {{ this }}
-            where transaction_at < {{ lookback_start('transaction_at', context_days) }}
+            where transaction_at < {{ context_start }}
               and latitude is not null and longitude is not null
             group by customer_id
         ) as latest_time
@@ -94,6 +104,9 @@ sequenced as (
         lag(t.{{ column }}) over (partition by t.customer_id, t.has_location order by {{ order }})
         {%- endif %} as previous_{{ 'located_at' if column == 'transaction_at' else column }},
         {%- endfor %}
+        {% if is_incremental() -%}
+        case when t.has_location then earlier_location.last_located_was_jump end as earlier_located_was_jump,
+        {%- endif %}
         {{ count_in_trailing_window('t.transaction_at', 't.customer_id', order, var('velocity_window_minutes') * 60) }}
             as transactions_in_velocity_window,
         {{ in_burst('t.transaction_at', 't.customer_id', order, var('velocity_min_transactions'), var('velocity_window_minutes') * 60) }}
@@ -195,7 +208,14 @@ jumps as (
 travel as (
     select
         *,
-        lag(is_jump_from_previous) over (partition by customer_id, has_location order by {{ order }}) as previous_was_jump,
+        {% if is_incremental() -%}
+        coalesce(
+            lag(is_jump_from_previous) over (partition by customer_id, has_location order by {{ order }}),
+            earlier_located_was_jump
+        )
+        {%- else -%}
+        lag(is_jump_from_previous) over (partition by customer_id, has_location order by {{ order }})
+        {%- endif %} as previous_was_jump,
         lead(is_jump_from_previous) over (partition by customer_id, has_location order by {{ order }}) as next_is_jump
     from jumps
 ),
