@@ -3,22 +3,18 @@
 Stack graph (arrows = "depends on"; there are no cycles, keep it that way):
 
     Security (KMS keys)
-      ^        ^      ^
-    Storage  Network  |            Storage: lake buckets, access-log bucket, Glue database
-      ^  ^      ^     |
-    Audit Warehouse --+            Audit: CloudTrail (data events on Storage's landing/raw)
+      ^  Storage (lake buckets, access logs, Glue database)   <- Audit (CloudTrail, data events on landing/raw)
+      ^  Network (isolated VPC, endpoints, flow logs)
+      ^  Warehouse (Redshift Serverless; Storage, Network)
+      ^  Ingestion (Glue jobs, raw catalog tables; Storage)
+      ^  QuickSight (data source, datasets, dashboards; Network, Warehouse) - only with a QuickSight principal
+      ^  Orchestration (CodeBuild dbt runner, Lambdas, Step Functions, SNS, alarms; Storage, Network, Warehouse,
+      |                 Ingestion's job names, QuickSight's dataset ids)
+      WarehouseBootstrap (schemas, roles, grants, masked views; Warehouse, Orchestration's dbt runner role)
+      QuickSight also deploys after WarehouseBootstrap (its database user must exist first).
 
-Where new stacks plug in (add them in ``PlatformStage.__init__`` below, after the stacks they use, with a fixed
-construct id — the id is part of every logical ID and stack name, so never rename one):
-
-* Ingestion (Glue jobs, catalog tables): ``self.security.data_key``/``logs_key``, ``self.storage.lake``
-  (``landing``, ``raw``, ``quarantine``, ``artifacts``, ``glue_database_name``), ``self.network.network``
-  (``vpc``, ``subnets``, ``endpoint_security_group``), ``config.glue``.
-* Orchestration (CodeBuild dbt runner, Lambdas, Step Functions, SNS, alarms): the above plus
-  ``self.warehouse.warehouse`` (``workgroup_name``, ``workgroup_arn``, ``security_group``, ``database_name``),
-  ``config.pipeline``, ``config.alert_emails``.
-* QuickSight: ``self.network.network.vpc``, ``self.warehouse.warehouse`` (``quicksight_login``, ``data_key``).
-* CI/CD (CDK Pipelines): a pipeline stack wraps Stages; build it in app.py from ``config.cicd``.
+A new stack goes in ``PlatformStage.__init__`` below, after the stacks it uses, with a fixed construct id — the id
+is part of every logical ID and stack name, so never rename one. CI/CD (CDK Pipelines) wraps Stages in app.py.
 
 To avoid cross-stack cycles, grant in the *consumer's* stack (``lake.raw.grant_read(my_role)`` puts the statement
 on ``my_role``; the data key's policy already delegates to IAM), never edit another stack's key or bucket policy
