@@ -76,7 +76,8 @@ def daily_builds(tmp_path_factory):
         increments.append(_dbt(["run"], work, "daily", daily_env))
     _dbt(["seed"], work, "full", full_env)
     _dbt(["run"], work, "full", full_env)
-    return {"daily_db": daily_db, "full_db": full_db, "first": first, "increments": increments, "late": late}
+    return {"daily_db": daily_db, "full_db": full_db, "first": first, "increments": increments, "late": late,
+            "daily_lake": daily_lake, "days": days}
 
 
 def test_each_day_runs_the_incremental_path(daily_builds):
@@ -128,3 +129,35 @@ def test_late_transactions_reach_the_fraud_indicators(daily_builds):
         "where s.ingest_date > cast(f.transaction_at as date) + 1").fetchone()
     con.close()
     assert late_scored == daily_builds["late"]
+
+
+def test_a_row_later_than_the_look_back_fails_the_build_until_a_catch_up_run(daily_builds, tmp_path):
+    """Beyond lookback_days a late row is outside every incremental window: the build must say so (a failing
+    test, so the pipeline alerts and skips the dashboard refresh) and a catch-up run with a wider look-back must
+    take it in."""
+    import duckdb
+
+    lake, db = tmp_path / "lake", tmp_path / "db" / "fintech_analytics.duckdb"
+    shutil.copytree(daily_builds["daily_lake"], lake)
+    db.parent.mkdir()
+    shutil.copy(daily_builds["daily_db"], db)
+    # one more batch, the day after the last, carrying a transaction that happened 9 days before it
+    days = daily_builds["days"]
+    batch = lake / "raw" / "transactions" / f"ingest_date={days[-1]}"
+    new_batch = lake / "raw" / "transactions" / "ingest_date=2099-01-01"
+    new_batch.mkdir()
+    con = duckdb.connect()
+    con.execute(f"""copy (select * exclude (ingest_date) replace (
+                            'TXN99999999' as transaction_id,
+                            transaction_date - interval 9 day as transaction_date,
+                            _ingested_at + interval 1 day as _ingested_at)
+                          from read_parquet('{batch}/*.parquet', hive_partitioning = true) limit 1)
+                    to '{new_batch}/late.parquet' (format parquet)""")
+    con.close()
+    env = dbt_env(DBT_RAW_ROOT=str(lake), DBT_DUCKDB_PATH=str(db))
+    _dbt(["run"], tmp_path, "late", env)
+    check = ["test", "--select", "every_transaction_reaches_the_incremental_models"]
+    failing = run_dbt(check, target="local", target_path=tmp_path / "target_late", env=env)
+    assert failing.returncode != 0 and failing.statuses()["fail"] == 1, failing.output[-3000:]
+    _dbt(["run", "--vars", "{lookback_days: 12}"], tmp_path, "late", env)
+    _dbt(check, tmp_path, "late", env)
