@@ -44,6 +44,29 @@
   end
 {%- endmacro %}
 
+{#- The score (named `score_column`), the reason codes and the primary reason of `rules`, as select columns. -#}
+{% macro rule_columns(rules, score_column) -%}
+        {{ rule_score(rules) }} as {{ score_column }},
+        {{ rule_reason_codes(rules) }} as reason_codes,
+        {{ rule_primary_reason(rules) }} as primary_reason_code
+{%- endmacro %}
+
+{#- Speed from the previous located event; null when no time elapsed (or there is no previous location). -#}
+{% macro speed_kmh(distance_km, seconds) -%}
+  case when {{ seconds }} > 0 then {{ distance_km }} / ({{ seconds }} / 3600.0) end
+{%- endmacro %}
+
+{#- A move no single traveller can make: at least impossible_travel_min_km from the previous located event, faster
+    than impossible_travel_kmh or with no time elapsed (null speed). Transactions (IMPOSSIBLE_TRAVEL) and logins
+    (GEO_VELOCITY) judge it alike. -#}
+{% macro is_impossible_jump(distance_km, speed) -%}
+  coalesce(
+            {{ distance_km }} >= {{ var('impossible_travel_min_km') }}
+            and ({{ speed }} is null or {{ speed }} > {{ var('impossible_travel_kmh') }}),
+            false
+        )
+{%- endmacro %}
+
 {% macro risk_band(score) -%}
   case when {{ score }} >= 75 then 'critical' when {{ score }} >= 50 then 'high'
        when {{ score }} >= 25 then 'medium' else 'low' end

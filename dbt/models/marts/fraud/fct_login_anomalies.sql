@@ -118,27 +118,19 @@ flagged as (
     select
         *,
         case when is_failed then failed_run_length else 0 end as failed_attempts_in_window,
-        case
-            when seconds_from_previous > 0 then distance_from_previous_km / (seconds_from_previous / 3600.0)
-        end as speed_from_previous_kmh,
+        {{ speed_kmh('distance_from_previous_km', 'seconds_from_previous') }} as speed_from_previous_kmh,
         (is_failed and in_failed_burst) or (not is_failed and follows_failed_burst) as is_failed_burst,
         device_id is not null and device_attempt_number = 1 and customer_attempt_number > 1 as is_new_device,
         location_country is not null and country_attempt_number = 1 and customer_attempt_number > 1 as is_new_country,
-        coalesce(
-            distance_from_previous_km >= {{ var('impossible_travel_min_km') }}
-            and (seconds_from_previous <= 0
-                 or distance_from_previous_km / (seconds_from_previous / 3600.0) > {{ var('impossible_travel_kmh') }}),
-            false
-        ) as is_geo_velocity
+        {{ is_impossible_jump('distance_from_previous_km', speed_kmh('distance_from_previous_km', 'seconds_from_previous')) }}
+            as is_geo_velocity
     from measured
 ),
 
 scored as (
     select
         *,
-        {{ rule_score(rules) }} as anomaly_score,
-        {{ rule_reason_codes(rules) }} as reason_codes,
-        {{ rule_primary_reason(rules) }} as primary_reason_code
+{{ rule_columns(rules, 'anomaly_score') }}
     from flagged
 )
 

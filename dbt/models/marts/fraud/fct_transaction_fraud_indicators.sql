@@ -60,11 +60,7 @@ earlier_location as (
         l.transaction_at as last_located_transaction_at,
         l.latitude as last_located_latitude,
         l.longitude as last_located_longitude,
-        coalesce(
-            l.distance_from_previous_km >= {{ var('impossible_travel_min_km') }}
-            and (l.speed_from_previous_kmh is null or l.speed_from_previous_kmh > {{ var('impossible_travel_kmh') }}),
-            false
-        ) as last_located_was_jump
+        {{ is_impossible_jump('l.distance_from_previous_km', 'l.speed_from_previous_kmh') }} as last_located_was_jump
     from {{ this }} as l
     inner join (
         select t.customer_id, t.transaction_at, max(t.transaction_id) as transaction_id
@@ -196,12 +192,8 @@ measured as (
 jumps as (
     select
         *,
-        coalesce(
-            distance_from_previous_km >= {{ var('impossible_travel_min_km') }}
-            and (seconds_from_previous <= 0
-                 or distance_from_previous_km / (seconds_from_previous / 3600.0) > {{ var('impossible_travel_kmh') }}),
-            false
-        ) as is_jump_from_previous
+        {{ is_impossible_jump('distance_from_previous_km', speed_kmh('distance_from_previous_km', 'seconds_from_previous')) }}
+            as is_jump_from_previous
     from measured
 ),
 
@@ -227,8 +219,7 @@ flagged as (
         -- to where the customer was is the same anomaly's return, not a new pair
         (is_jump_from_previous and not coalesce(previous_was_jump, false))
             or (coalesce(next_is_jump, false) and not is_jump_from_previous) as is_impossible_travel,
-        case when seconds_from_previous > 0 then distance_from_previous_km / (seconds_from_previous / 3600.0) end
-            as speed_from_previous_kmh,
+        {{ speed_kmh('distance_from_previous_km', 'seconds_from_previous') }} as speed_from_previous_kmh,
         in_velocity_burst as is_velocity_burst,
         coalesce(amount_zscore_90d >= {{ var('zscore_threshold') }}, false) as is_amount_anomaly,
         (is_card_testing_candidate and in_card_testing_burst) or is_card_testing_cashout as is_card_testing,
@@ -247,9 +238,7 @@ flagged as (
 scored as (
     select
         *,
-        {{ rule_score(rules) }} as fraud_score,
-        {{ rule_reason_codes(rules) }} as reason_codes,
-        {{ rule_primary_reason(rules) }} as primary_reason_code
+{{ rule_columns(rules, 'fraud_score') }}
     from flagged
 )
 
