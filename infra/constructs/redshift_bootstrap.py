@@ -220,6 +220,9 @@ def bootstrap_statements(*, schemas: DbtSchemas, external_schema: str, glue_data
     out: list[Statement] = []
     for schema in (*schemas.all, masked):
         out.append(Statement(f"create schema {schema}", f"create schema if not exists {_ident(schema)}"))
+    # Every user may create tables in `public` by default; nothing here builds there, so no login (QuickSight's,
+    # an analyst's) can stage data of its own beside the marts. Idempotent.
+    out.append(Statement("revoke create on public", "revoke create on schema public from public"))
     out.append(Statement(
         f"create external schema {external_schema}",
         f"create external schema if not exists {_ident(external_schema)} from data catalog database "

@@ -78,12 +78,19 @@ def test_every_statement_is_rerun_safe(statements):
             bool(s.skip_if)
             or " if not exists " in sql
             or sql.startswith(("grant usage", "grant select", "alter default privileges", "drop view if exists",
-                               "alter user"))
+                               "alter user", "revoke "))
             # a masked view is created right after its DROP ... IF EXISTS
             or (sql.startswith("create view") and statements[statements.index(s) - 1].sql.startswith("drop view if exists"))
         )
         assert safe, f"{s.name!r} would fail or duplicate on a re-run: {s.sql}"
     assert len({s.name for s in statements}) == len(statements), "statement names must be unique (errors name them)"
+
+
+def test_no_login_may_create_tables_in_public_and_only_dbt_creates_elsewhere(statements):
+    named = by_name(statements)
+    assert named["revoke create on public"].sql == "revoke create on schema public from public"
+    creators = [s.sql for s in statements if "create on schema" in s.sql and s.sql.startswith("grant")]
+    assert creators and all(sql.endswith(f"to role {rb.DBT_ROLE}") for sql in creators)
 
 
 def test_roles_users_and_grants_without_if_not_exists_have_an_existence_check(statements):
