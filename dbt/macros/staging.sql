@@ -45,7 +45,7 @@
   {#- Filtering on the event timestamp of a source whose rows are never ingested before their event (the ingest
       job quarantines future-dated rows), every row in range and every later version of its key were ingested
       after `since` (a day of slack covers the ingest job's clock tolerance): reads skip the older batches'
-      files and row groups (DuckDB statistics, Spectrum partitions) instead of scanning the whole lake. -#}
+      row groups (Parquet min/max statistics, in DuckDB and in Spectrum) instead of scanning the whole lake. -#}
   {%- set recent = '_ingested_at >= ' ~ add_days(since, -1) if source_column == node.meta.event_timestamp
                    and node.meta.ingested_after_event else none -%}
   {%- if source_column in primary_key -%}
