@@ -194,7 +194,7 @@ LOGIN_PASSWORD = "Pl41nTextPasswordThatMustNeverLeak"
 def login_secret(redshift):
     import boto3
 
-    arn = boto3.client("secretsmanager", region_name="eu-west-1").create_secret(
+    arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
         Name="quicksight-login", SecretString=json.dumps({"username": "quicksight", "password": LOGIN_PASSWORD}))["ARN"]
     return arn
 
@@ -265,7 +265,7 @@ def test_a_password_statement_must_name_its_secret_and_place_the_hash(redshift):
 def test_a_login_secret_without_username_or_password_stops_before_the_statement(redshift):
     import boto3
 
-    arn = boto3.client("secretsmanager", region_name="eu-west-1").create_secret(
+    arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
         Name="no-user", SecretString=json.dumps({"password": LOGIN_PASSWORD}))["ARN"]
     with pytest.raises(ValueError, match="lacks 'username'"):
         handler()(event(statements=password_statements(arn)[1:]), FakeContext())

@@ -18,30 +18,18 @@ import copy
 import importlib
 import json
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
 from moto import mock_aws
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-LAMBDAS_DIR = REPO_ROOT / "lambdas"
-EVENTS_DIR = REPO_ROOT / "tests" / "lambdas" / "events"
-if str(LAMBDAS_DIR) not in sys.path:
-    sys.path.insert(0, str(LAMBDAS_DIR))
-
-ACCOUNT = "123456789012"
-REGION = "eu-west-1"
-
-
-def load_event(name: str) -> dict:
-    return json.loads((EVENTS_DIR / name).read_text())
-
+# lambdas/ on sys.path, the region/account moto serves, events and a fake Lambda context: the same as every
+# other in-process handler test
+from tests.fixtures.lambdas import ACCOUNT, REGION, FakeContext, load_event
 
 # --- CloudFormation reference resolution ---------------------------------------------------------------------
 
@@ -170,20 +158,6 @@ class RunResult:
 
     def states_entered(self) -> list[str]:
         return [e["stateEnteredEventDetails"]["name"] for e in self.history if "stateEnteredEventDetails" in e]
-
-
-class FakeContext:
-    function_name = "in-process"
-    function_version = "$LATEST"
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:in-process"
-    memory_limit_in_mb = 256
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
-    log_group_name = "/aws/lambda/in-process"
-    log_stream_name = "in-process"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 60_000
 
 
 # --- the harness ----------------------------------------------------------------------------------------------
