@@ -60,3 +60,14 @@ def test_pull_requests_run_the_suite_and_publish_the_review_pack():
     # the pack is published when the baseline test fails too: that is when a reviewer needs it
     assert steps[review]["if"] == steps[upload]["if"] == "success() || failure()"
     assert (REPO_ROOT / ".ci" / "run").read_text().strip().endswith("make test")
+
+
+def test_every_action_is_pinned_to_a_full_commit_sha():
+    """A tag (`@v4`) can be moved to other code by whoever controls the action's repository; a commit SHA cannot."""
+    import re
+
+    steps = [s for job in yaml.safe_load(WORKFLOW.read_text())["jobs"].values() for s in job["steps"]]
+    used = [s["uses"] for s in steps if "uses" in s]
+    assert used
+    unpinned = [u for u in used if not re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u)]
+    assert not unpinned, f"pin these to a commit SHA (tag in a comment): {unpinned}"
