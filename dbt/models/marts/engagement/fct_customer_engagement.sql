@@ -5,23 +5,12 @@
 -- the last one (recency measured in their own cadence, not in days), and closes products.
 {%- set recent = var('churn_recent_days') -%}
 {%- set baseline = var('churn_baseline_days') %}
+{%- set customer_start = 'greatest(p.history_start, coalesce(c.customer_since, p.history_start))' %}
 
-with reporting as (
+with periods as (
     select
         {{ reporting_date() }} as as_of_date,
         (select min(activity_date) from {{ ref('int_customer_daily_activity') }}) as history_start
-),
-
-periods as (
-    -- baseline days actually covered by data (a short history shortens the baseline, never invents zeros)
-    select
-        as_of_date,
-        history_start,
-        least({{ baseline }}, greatest(0, {{ days_between('history_start', 'as_of_date') }} + 1 - {{ recent }})) as baseline_days,
-        -- days of data in the 30 days before the last 30 (the trend compares daily rates, so a short history
-        -- does not read as growth)
-        least(30, greatest(0, {{ days_between('history_start', 'as_of_date') }} + 1 - 30)) as prev_30d_days
-    from reporting
 ),
 
 closures as (
@@ -60,6 +49,19 @@ windows as (
     group by a.customer_id
 ),
 
+customer_periods as (
+    -- days each customer's windows actually cover, from the later of the history's start and the day the customer
+    -- joined: a short history or a new customer shortens the baseline, never invents days of no activity (which
+    -- would dilute the habit and hide its decay). prev_30d_days: the days of the 30 before the last 30 (the trend
+    -- compares daily rates, so a short history does not read as growth).
+    select
+        c.customer_id,
+        least({{ baseline }}, greatest(0, {{ days_between(customer_start, 'p.as_of_date') }} + 1 - {{ recent }})) as baseline_days,
+        least(30, greatest(0, {{ days_between(customer_start, 'p.as_of_date') }} + 1 - 30)) as prev_30d_days
+    from {{ ref('dim_customers') }} as c
+    cross join periods as p
+),
+
 measured as (
     select
         c.customer_id,
@@ -75,21 +77,22 @@ measured as (
         {{ days_between('w.last_login_date', 'r.as_of_date') }} as days_since_last_login,
         {{ days_between('w.last_transaction_date', 'r.as_of_date') }} as days_since_last_transaction,
         -- habits as daily rates: the recent window against the baseline before it (null without a baseline)
-        case when r.baseline_days > 0 and coalesce(w.transactions_baseline, 0) > 0 then
+        case when cp.baseline_days > 0 and coalesce(w.transactions_baseline, 0) > 0 then
             (cast(coalesce(w.transactions_recent, 0) as double precision) / {{ recent }})
-            / (cast(w.transactions_baseline as double precision) / r.baseline_days)
+            / (cast(w.transactions_baseline as double precision) / cp.baseline_days)
         end as transaction_rate_ratio,
-        case when r.baseline_days > 0 and coalesce(w.logins_baseline, 0) > 0 then
+        case when cp.baseline_days > 0 and coalesce(w.logins_baseline, 0) > 0 then
             (cast(coalesce(w.logins_recent, 0) as double precision) / {{ recent }})
-            / (cast(w.logins_baseline as double precision) / r.baseline_days)
+            / (cast(w.logins_baseline as double precision) / cp.baseline_days)
         end as login_rate_ratio,
-        case when r.baseline_days > 0 then cast(coalesce(w.transactions_baseline, 0) as double precision) / r.baseline_days end
+        case when cp.baseline_days > 0 then cast(coalesce(w.transactions_baseline, 0) as double precision) / cp.baseline_days end
             as baseline_transactions_per_day,
         coalesce(cl.closed_accounts_90d, 0) as closed_accounts_90d,
         coalesce(cl.open_accounts, 0) as open_accounts,
-        r.prev_30d_days
+        cp.prev_30d_days
     from {{ ref('dim_customers') }} as c
     cross join periods as r
+    inner join customer_periods as cp on c.customer_id = cp.customer_id
     left join windows as w on c.customer_id = w.customer_id
     left join closures as cl on c.customer_id = cl.customer_id
 ),
