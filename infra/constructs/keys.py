@@ -30,7 +30,9 @@ class PlatformKeys(Construct):
                            removal_policy=removal_policy)
 
         self.data_key = platform_key(
-            "DataKey", "Data at rest: S3 lake buckets, Glue Data Catalog, Redshift Serverless and its admin secret")
+            "DataKey",
+            "Data at rest: S3 lake buckets, Glue Data Catalog, Redshift Serverless and its secrets (admin, QuickSight login)",
+        )
         self.logs_key = platform_key("LogsKey", "Telemetry: CloudTrail, CloudWatch Logs log groups, SNS topics")
 
         # CloudWatch Logs encrypts log groups with the key itself; AWS documents this statement, limited to log
