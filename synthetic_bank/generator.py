@@ -77,6 +77,10 @@ _HOUR_P = np.array([1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 3.5, 4, 4.5, 5, 6, 5.5, 5,
 _HOUR_P = _HOUR_P / _HOUR_P.sum()
 
 
+# Share of checking accounts that are overdrawn all window (see _write_accounts); the others never are.
+CHRONICALLY_OVERDRAWN_SHARE = 0.03
+
+
 @dataclass(frozen=True)
 class BankConfig:
     seed: int = 42
@@ -775,7 +779,18 @@ class SyntheticBank:
         card = self.card_of[t["cust"][pay]]
         flows += np.bincount(card * D + t["day"][pay], weights=-t["cents"][pay].astype(float),
                              minlength=A * D).reshape(A, D)
-        bal = self.acc_init_cents[:, None] + np.cumsum(flows, axis=1)
+        cum = np.cumsum(flows, axis=1)
+        # Checking balances as a bank sees them mid-life, not as a random walk that starts everyone in credit (that
+        # walk drifts more accounts into overdraft every day: a rising overdraft line on every dashboard). Most
+        # customers keep a cushion: their opening balance is lifted just enough to stay in credit all window. A few
+        # are chronically overdrawn: their opening balance is lowered until even their best day is in the red
+        # (within the overdraft limit below). A constant shift per account, so each day's change is still exactly
+        # its transactions; drawn from a generator of its own, so every other column stays byte-identical.
+        chronic = np.random.default_rng([self.cfg.seed, 1]).random(A) < CHRONICALLY_OVERDRAWN_SHARE
+        checking = self.acc_type == 0
+        lift = np.where(checking & ~chronic, np.maximum(0, -(self.acc_init_cents + cum.min(axis=1))), 0)
+        sink = np.where(checking & chronic, -(self.acc_init_cents + cum.max(axis=1)) - 100, 0)
+        bal = (self.acc_init_cents + lift + sink)[:, None] + cum
         atype = self.acc_type[:, None]
         amort = np.where(atype >= 3, self.acc_init_cents[:, None] / 3600.0 * np.arange(1, D + 1)[None, :], 0)
         bal = np.where(atype == 0, np.maximum(bal, -self.acc_overdraft_cents[:, None]), bal)

@@ -99,6 +99,17 @@ def test_accounts_transact_only_while_open(bank):
     assert (opening_days == last_day).mean() < 0.05  # no pile-up of openings on the last day
 
 
+def test_overdrafts_are_steady_not_a_growing_random_walk(bank):
+    """A bank's overdrawn share is roughly stable from day to day; balances that all start in credit and wander
+    would put more accounts in the red every day (a rising overdraft-fee line on the Revenue dashboard)."""
+    _, _, tables, *_ = bank
+    acc = tables["accounts"]
+    checking = acc[acc["account_type"] == "checking"].assign(overdrawn=lambda a: a["balance"].astype(float) < 0)
+    share = checking.groupby("as_of_date")["overdrawn"].mean()
+    assert 0 < share.iloc[0] < 0.1
+    assert abs(share.iloc[-1] - share.iloc[0]) < 0.02, share
+
+
 def test_every_scenario_has_labels_that_point_at_real_rows(bank):
     _, _, tables, labels, churn = bank
     txn = labels[labels.entity_type == "transaction"]
