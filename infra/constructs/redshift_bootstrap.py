@@ -374,12 +374,12 @@ class RedshiftBootstrap(Construct):
             resources=["*"],
             conditions={"StringEquals": {"redshift-data:statement-owner-iam-userid": "${aws:userid}"}},
         ))
+        # The admin secret (to run SQL) and QuickSight's login secret (its password, read at run time to set it in
+        # Redshift): both encrypted with the data key.
+        secrets = [admin_secret_arn, *([quicksight_login.secret.secret_arn] if quicksight_login else [])]
         self.function.add_to_role_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"],
-                                                             resources=[admin_secret_arn]))
+                                                             resources=secrets))
         data_key.grant_decrypt(self.function)
-        if quicksight_login:
-            # the Lambda alone reads the password, at run time, to set it in Redshift
-            quicksight_login.grant_read(self.function)
 
         self.provider = cr.Provider(
             self, "Provider", on_event_handler=self.function, vpc=vpc, vpc_subnets=subnets,

@@ -34,22 +34,16 @@ class DatabaseLogin:
     key: kms.IKey
 
     def read_statements(self) -> list[iam.PolicyStatement]:
-        """GetSecretValue on the secret, and kms:Decrypt of its key only through Secrets Manager. For the reader's own
-        policy: ``Secret.grant_read`` writes the reader into the key's policy instead (the key lives in the Security
-        stack, which would then depend on every reader: a cycle)."""
+        """GetSecretValue on the secret, and kms:Decrypt of its key only through Secrets Manager, for a reader that
+        cannot decrypt with the key otherwise (QuickSight's role). For the reader's own policy: ``Secret.grant_read``
+        writes the reader into the key's policy instead (the key lives in the Security stack, which would then
+        depend on every reader: a cycle)."""
         region = Stack.of(self.secret).region
         return [
             iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[self.secret.secret_arn]),
             iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key.key_arn],
                                 conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}),
         ]
-
-    def grant_read(self, grantee: iam.IGrantable) -> None:
-        """:meth:`read_statements` on the grantee's identity policy."""
-        for statement in self.read_statements():
-            if not grantee.grant_principal.add_to_principal_policy(statement).statement_added:
-                raise ValueError(f"cannot grant {grantee.grant_principal} read on the {self.username} login: it has "
-                                 "no identity policy; pass a role or a function")
 
 
 class Warehouse(Construct):
