@@ -1,10 +1,11 @@
 {#- High-water mark minus the look-back window: incremental models reprocess everything from here so rows that
     arrive a few days late are still picked up (delete+insert on the key). On a live incremental run the mark is
-    read from {{ this }} once per call and rendered as a date literal, so the warehouse can prune with it
-    (DuckDB row-group and Redshift zone-map/Spectrum skipping need a constant, not a scalar subquery); an offline
-    compile (no connection) and a run that builds from scratch render the equivalent subquery. -#}
-{% macro lookback_start(column, extra_days=0) -%}
-  {%- set expression = add_days('max(' ~ column ~ ')', -(var('lookback_days') + extra_days)) -%}
+    queried from {{ this }} and rendered as a date literal, so the warehouse can prune with it (DuckDB and
+    Spectrum row-group and Redshift zone-map skipping need a constant, not a scalar subquery); an offline compile
+    (no connection) renders the equivalent subquery. Each call is a query: a model sets it once
+    (`{% set since = lookback_start(...) %}`) and derives other bounds from it with add_days. -#}
+{% macro lookback_start(column) -%}
+  {%- set expression = add_days('max(' ~ column ~ ')', -var('lookback_days')) -%}
   {%- if execute and not var('offline_compile', false) and is_incremental() -%}
     {%- set mark = run_query('select ' ~ expression ~ ' from ' ~ this).columns[0].values()[0] -%}
     {{- "cast(null as date)" if mark is none else "cast('" ~ (mark | string)[:10] ~ "' as date)" -}}

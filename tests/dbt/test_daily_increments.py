@@ -67,6 +67,7 @@ def daily_builds(tmp_path_factory):
     daily_env = dbt_env(DBT_RAW_ROOT=str(daily_lake), DBT_DUCKDB_PATH=str(daily_db))
     full_env = dbt_env(DBT_RAW_ROOT=str(lake), DBT_DUCKDB_PATH=str(full_db))
     _dbt(["seed"], work, "daily", daily_env)
+    shutil.copy(daily_db, full_db)  # the same seeds (same file name: same catalog) for the full build
     first = _dbt(["run"], work, "daily", daily_env)
     increments = []
     for day in days[-2:]:
@@ -74,7 +75,6 @@ def daily_builds(tmp_path_factory):
             if (table_dir / f"ingest_date={day}").exists():
                 shutil.copytree(table_dir / f"ingest_date={day}", daily_lake / "raw" / table_dir.name / f"ingest_date={day}")
         increments.append(_dbt(["run"], work, "daily", daily_env))
-    _dbt(["seed"], work, "full", full_env)
     _dbt(["run"], work, "full", full_env)
     return {"daily_db": daily_db, "full_db": full_db, "first": first, "increments": increments, "late": late,
             "daily_lake": daily_lake, "days": days}

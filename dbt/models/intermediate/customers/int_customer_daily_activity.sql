@@ -10,6 +10,8 @@
 -- One row per customer per day with any transaction or login attempt. Incremental by whole days: the look-back
 -- days are recomputed and replace their rows (delete+insert on activity_date).
 
+{%- set since = lookback_start('activity_date') if is_incremental() else none %}
+
 with transactions as (
     select
         customer_id,
@@ -22,7 +24,7 @@ with transactions as (
         sum(cast(amount_usd * amount_usd as numeric(38, 4))) as amount_usd_sum_of_squares
     from {{ ref('int_transactions_enriched') }}
     {% if is_incremental() -%}
-    where transaction_date >= {{ lookback_start('activity_date') }}
+    where transaction_date >= {{ since }}
     {%- endif %}
     group by customer_id, transaction_date
 ),
@@ -34,7 +36,7 @@ logins as (
         sum(case when login_status = 'success' then 1 else 0 end) as successful_logins,
         sum(case when login_status = 'failed' then 1 else 0 end) as failed_logins
     from ({{ staged_rows('stg_auth__login_activity', 'login_at',
-                         lookback_start('activity_date') if is_incremental() else none) }}) as logins
+                         since) }}) as logins
     group by customer_id, cast(login_at as date)
 )
 

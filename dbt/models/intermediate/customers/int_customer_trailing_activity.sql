@@ -11,13 +11,15 @@
 -- before that day (the baseline for the amount z-score). A join on the sparse daily table, because Redshift
 -- has no RANGE window frames with an interval.
 
+{%- set since = lookback_start('activity_date') if is_incremental() else none %}
+
 with days as (
     select customer_id, activity_date, transaction_count, amount_usd, amount_usd_sum_of_squares
     from {{ ref('int_customer_daily_activity') }}
     where transaction_count > 0
     {% if is_incremental() -%}
     -- the recomputed days plus the 90 days before them
-    and activity_date >= {{ add_days(lookback_start('activity_date'), -90) }}
+    and activity_date >= {{ add_days(since, -90) }}
     {%- endif %}
 )
 
@@ -33,6 +35,6 @@ inner join days as p
     and p.activity_date < d.activity_date
     and p.activity_date >= {{ add_days('d.activity_date', -90) }}
 {% if is_incremental() -%}
-where d.activity_date >= {{ lookback_start('activity_date') }}
+where d.activity_date >= {{ since }}
 {%- endif %}
 group by d.customer_id, d.activity_date

@@ -11,12 +11,14 @@
 -- Rates and fees come from the reference seeds; nothing is hard-coded here. Incremental by whole days (the
 -- look-back days are recomputed and replace their rows).
 
+{%- set since = lookback_start('revenue_date') if is_incremental() else none %}
+
 with transactions as (
     select *
     from {{ ref('int_transactions_enriched') }}
     where status = 'completed'
     {% if is_incremental() -%}
-    and transaction_date >= {{ lookback_start('revenue_date') }}
+    and transaction_date >= {{ since }}
     {%- endif %}
 ),
 
@@ -24,7 +26,7 @@ account_days as (
     -- incremental: only the look-back days' snapshots, filtered before de-duplication (staged_rows)
     select a.*, fx.usd_per_unit
     from ({{ staged_rows('stg_core_banking__accounts', 'as_of_date',
-                         lookback_start('revenue_date') if is_incremental() else none) }}) as a
+                         since) }}) as a
     left join {{ ref('ref_fx_rates') }} as fx on a.currency = fx.currency
     where a.account_status <> 'closed'
 ),

@@ -16,7 +16,8 @@
 {%- set burst = var('failed_burst_min_attempts') -%}
 {%- set burst_seconds = var('failed_burst_window_minutes') * 60 -%}
 {%- set incremental = is_incremental_with_columns(['device_id', 'latitude', 'longitude']) -%}
-{%- set context_since = dbt.dateadd('minute', -var('failed_burst_window_minutes'), lookback_start('login_at')) if incremental else none -%}
+{%- set since = lookback_start('login_at') if incremental else none -%}
+{%- set context_since = dbt.dateadd('minute', -var('failed_burst_window_minutes'), since) if incremental else none -%}
 
 with logins as (
     select
@@ -161,5 +162,5 @@ select
     primary_reason_code
 from scored
 {% if incremental -%}
-where login_at >= {{ lookback_start('login_at') }}
+where login_at >= {{ since }}
 {%- endif %}

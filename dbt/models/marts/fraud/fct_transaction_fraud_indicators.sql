@@ -16,7 +16,8 @@
 {%- set rules = transaction_fraud_rules() -%}
 {%- set context_minutes = [var('velocity_window_minutes'),
                            var('card_testing_cashout_minutes') + var('card_testing_window_minutes')] | max -%}
-{%- set context_start = dbt.dateadd('minute', -context_minutes, lookback_start('transaction_at')) if is_incremental() else none -%}
+{%- set since = lookback_start('transaction_at') if is_incremental() else none -%}
+{%- set context_start = dbt.dateadd('minute', -context_minutes, since) if is_incremental() else none -%}
 {#- cash just under the reporting threshold, judged in the transaction currency (each jurisdiction's threshold is
     10,000 of its own currency) -#}
 {%- set structuring_candidate -%}
@@ -124,7 +125,7 @@ structuring_runs as (
     from {{ ref('int_transactions_enriched') }}
     where {{ structuring_candidate }}
     {% if is_incremental() -%}
-    and transaction_at >= {{ lookback_start('transaction_at', var('structuring_window_days') + 1) }}
+    and transaction_at >= {{ add_days(since, -(var('structuring_window_days') + 1)) }}
     {%- endif %}
 ),
 
@@ -279,5 +280,5 @@ select
     is_confirmed_fraud
 from scored
 {% if is_incremental() -%}
-where transaction_at >= {{ lookback_start('transaction_at') }}
+where transaction_at >= {{ since }}
 {%- endif %}
