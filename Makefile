@@ -21,7 +21,7 @@ CDK := cdk --no-notices
 # top-level stacks, and the CLI then drops the nag/validation findings of the nested ones and reports success).
 STACKS ?= **
 
-.PHONY: help install demo test synth diff deploy bench review review-approve postgres clean
+.PHONY: help install demo test synth diff deploy bench review review-approve postgres postgres-stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -37,13 +37,16 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.installed node_modules/.installed ## create .venv (pinned pip deps) and node_modules (pinned CDK CLI + Node 22)
 
-postgres: ## start the local PostgreSQL server (127.0.0.1:54329) the dbt `ci` target uses
+postgres: ## start this checkout's PostgreSQL server (free loopback port, printed) for the dbt `ci` target
 	@scripts/postgres.sh start
+
+postgres-stop: ## stop this checkout's PostgreSQL server and delete its throwaway data
+	@scripts/postgres.sh stop
 
 demo: install ## run the whole pipeline locally (DuckDB) and synthesize every environment
 	$(PY) -m scripts.demo
 
-test: install postgres ## install everything, start services, run the whole test suite
+test: install ## install everything and run the whole test suite (it starts and stops its own PostgreSQL server)
 	@scripts/ensure_chromium.sh
 	$(PY) -m pytest
 
@@ -62,7 +65,7 @@ review: install ## platform team's review pack of every environment into review_
 review-approve: install ## after reading review_output/: write the approved pack review/<env>.{md,json} to commit
 	$(PY) -m scripts.review --approve
 
-bench: install postgres ## benchmarks (not part of make test): writes bench_output/results.json
+bench: install ## benchmarks (not part of make test): writes bench_output/results.json
 	$(PY) -m bench.run
 
 clean: ## remove generated output (keeps .venv and node_modules)

@@ -22,6 +22,7 @@ import pyarrow.dataset as ds
 from psycopg2 import sql
 
 from glue_jobs.contracts import INGEST_PARTITION, load_all
+from scripts import local_postgres
 from scripts.generate_dbt_sources import INGESTION_COLUMNS
 
 _SIMPLE = {"string": "text", "integer": "integer", "bigint": "bigint", "double": "double precision",
@@ -99,7 +100,7 @@ def drop_database(dsn: dict, dbname: str) -> None:
     admin.close()
 
 
-def load_lake(lake: Path, *, host: str = "127.0.0.1", port: int = 54329, user: str = "postgres",
+def load_lake(lake: Path, *, port: int, host: str = "127.0.0.1", user: str = "postgres",
               dbname: str = "analytics", schema: str = "raw", create: bool = False) -> dict[str, int]:
     dsn = {"host": host, "port": port, "user": user}
     try:
@@ -118,14 +119,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lake", type=Path, required=True, help="lake root holding raw/<table>/ingest_date=...")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=54329)
+    parser.add_argument("--port", type=int, default=None,
+                        help="default: DBT_PG_PORT, else this checkout's server (make postgres)")
     parser.add_argument("--user", default="postgres")
     parser.add_argument("--dbname", default="analytics")
     parser.add_argument("--schema", default="raw")
     parser.add_argument("--create-database", action="store_true", help="create --dbname if it does not exist")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    counts = load_lake(args.lake, host=args.host, port=args.port, user=args.user, dbname=args.dbname,
+    port = args.port or local_postgres.default_port()
+    counts = load_lake(args.lake, host=args.host, port=port, user=args.user, dbname=args.dbname,
                        schema=args.schema, create=args.create_database)
     for table, rows in counts.items():
         print(f"{args.schema}.{table}: {rows} rows")

@@ -32,6 +32,7 @@ pytest_plugins = [
         "tests.fixtures.synth",
         "tests.fixtures.spark",
         "tests.fixtures.lake",
+        "tests.fixtures.postgres",
         "tests.fixtures.dbt",
         "tests.fixtures.lambdas",
     )

@@ -79,7 +79,7 @@ def test_duckdb_and_postgres_agree_on_the_marts(dbt_duckdb_build, dbt_postgres_b
         "geo": "select country, cast(transaction_date as varchar), transaction_count, alert_count, sum_fraud_score "
                "from {s}.fraud_geo_risk_summary",
     }
-    with psycopg2.connect(host="127.0.0.1", port=54329, user="postgres", dbname=dbt_postgres_build.pg_dbname) as pg:
+    with psycopg2.connect(**dbt_postgres_build.pg_dsn, dbname=dbt_postgres_build.pg_dbname) as pg:
         with pg.cursor() as cur:
             for name, sql in queries.items():
                 cur.execute(sql.format(s="analytics_marts"))

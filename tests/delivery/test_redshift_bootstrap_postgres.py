@@ -19,9 +19,7 @@ from infra.constructs import redshift_bootstrap as rb
 def pg_cursor(dbt_postgres_build):
     import psycopg2
 
-    from tests.fixtures.dbt import PG
-
-    con = psycopg2.connect(**PG, dbname=dbt_postgres_build.pg_dbname)
+    con = psycopg2.connect(**dbt_postgres_build.pg_dsn, dbname=dbt_postgres_build.pg_dbname)
     try:
         yield con.cursor()
     finally:
