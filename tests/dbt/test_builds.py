@@ -1,9 +1,11 @@
 """`dbt build` (models, seeds, snapshot, data tests and unit tests) is green on DuckDB and on PostgreSQL, the
 incremental path reproduces the full build, and the two engines agree on the marts."""
 
+import shutil
+
 import pytest
 
-from tests.fixtures.dbt import INCREMENTAL_MODELS
+from tests.fixtures.dbt import INCREMENTAL_MODELS, run_dbt
 
 MARTS = ["fct_transaction_fraud_indicators", "fct_login_anomalies", "fraud_alerts", "fraud_geo_risk_summary",
          "dim_customers", "customer_segment_summary", "fct_daily_revenue", "fct_customer_engagement"]
@@ -86,3 +88,29 @@ def test_duckdb_and_postgres_agree_on_the_marts(dbt_duckdb_build, dbt_postgres_b
                 pg_rows = {tuple(r) for r in cur.fetchall()}
                 duck_rows = {tuple(r) for r in duckdb_marts.execute(sql.format(s="analytics_marts")).fetchall()}
                 assert pg_rows and pg_rows == duck_rows, f"{name}: {len(pg_rows ^ duck_rows)} rows differ"
+
+
+def test_an_emptied_incremental_table_is_rebuilt_like_a_first_run(dbt_duckdb_build, tmp_path):
+    """An incremental table that exists but holds no row (a truncate, a failed first load) loads everything on the
+    next run instead of staying empty: its high-water mark is null, and a `>= null` window selects nothing."""
+    import duckdb
+
+    from tests.fixtures.dbt import INCREMENTAL_SELECTOR
+
+    full = dbt_duckdb_build.duckdb_path.parent / "full_build" / dbt_duckdb_build.duckdb_path.name
+    emptied = tmp_path / full.name
+    shutil.copy(full, emptied)
+    with duckdb.connect(str(emptied)) as con:
+        for table in INCREMENTAL_MODELS:
+            con.execute(f"delete from {table}")
+    env = {**dbt_duckdb_build.env, "DBT_DUCKDB_PATH": str(emptied)}
+    run = run_dbt(["run", "--select", INCREMENTAL_SELECTOR], target="local", target_path=tmp_path / "target", env=env)
+    assert run.returncode == 0 and not run.problems(), run.output[-4000:]
+    with duckdb.connect(str(emptied), read_only=True) as con:
+        con.execute(f"attach '{full}' as full_build (read_only)")
+        for table in INCREMENTAL_MODELS:
+            (rows,) = con.execute(f"select count(*) from {table}").fetchone()
+            (differ,) = con.execute(
+                f"select count(*) from ((select * from full_build.{table} except all select * from {table}) "
+                f"union all (select * from {table} except all select * from full_build.{table}))").fetchone()
+            assert rows > 0 and differ == 0, f"{table}: {rows} rows, {differ} differ from the full build"
