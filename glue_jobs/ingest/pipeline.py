@@ -13,6 +13,7 @@ import logging
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
+from urllib.parse import unquote
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
@@ -117,6 +118,18 @@ class _Storage:
         finally:
             stream.close()
 
+    def ends_with_newline(self, uri: str) -> bool:
+        path, fs = self._fs(uri)
+        size = int(fs.getFileStatus(path).getLen())
+        if size == 0:
+            return True
+        stream = fs.open(path)
+        try:
+            stream.seek(size - 1)
+            return stream.read() == 0x0A  # "\n" (CRLF files end with it too)
+        finally:
+            stream.close()
+
     def write_text(self, uri: str, text: str) -> None:
         path, fs = self._fs(uri)
         out = fs.create(path, True)
@@ -165,7 +178,12 @@ def _read_group(spark: SparkSession, files: list[LandingFile], header: list[str]
             .option("mode", "PERMISSIVE")
             .option("columnNameOfCorruptRecord", tf.CORRUPT_RECORD)
             .option("encoding", "UTF-8")
-            .option("multiLine", False)
+            # RFC 4180: a quoted field may hold the delimiter, doubled quotes ("") and line breaks (addresses and
+            # merchant names in core-banking extracts do). multiLine parses such a field as part of one record;
+            # it reads each file in one task (a file is not split), so parallelism comes from the files.
+            .option("multiLine", True)
+            .option("quote", '"')
+            .option("escape", '"')
         )
         df = reader.csv(paths)
     else:
@@ -238,9 +256,12 @@ def ingest_table(
         validated = tf.validate(combined, contract, now).persist(StorageLevel.MEMORY_AND_DISK)
         checked = validated
         try:
-            has_duplicates = not tf.duplicate_keys(validated, contract).isEmpty()  # job 1 fills the cache
+            unterminated = _files_ending_inside_quotes(spark, storage, validated, contract)  # job 1 fills the cache
+            if unterminated:
+                checked = tf.flag_unterminated_quote(validated, unterminated)
+            has_duplicates = not tf.duplicate_keys(checked, contract).isEmpty()
             if has_duplicates:
-                checked = tf.flag_duplicates(validated, contract).persist(StorageLevel.MEMORY_AND_DISK)
+                checked = tf.flag_duplicates(checked, contract).persist(StorageLevel.MEMORY_AND_DISK)
             stats: dict[str, dict[str, int]] = {}
             for r in tf.outcome_counts(checked).collect():
                 s = stats.setdefault(r[INGEST_PARTITION].isoformat(), dict.fromkeys(_COUNTS, 0))
@@ -284,6 +305,26 @@ def ingest_table(
     if exceeded:
         raise QuarantineThresholdExceeded(manifest)
     return manifest
+
+
+def _files_ending_inside_quotes(spark: SparkSession, storage: "_Storage", validated: DataFrame,
+                                contract: Contract) -> dict[str, int]:
+    """{source file: row sequence of its last record} for each file that ends inside a quoted field.
+
+    An opening quote that is never closed makes the parser read to the end of the file: the file's LAST record
+    swallows every line after the quote (or, on the file's last line, the quote just vanishes). RFC 4180 quotes
+    come in pairs (enclosures and doubled "" escapes), so such a file holds an odd number of quote characters.
+    Counting them means reading the file again, so only files where it is possible are counted: those whose last
+    record holds a line break (the swallowed lines) or that do not end with one (the quote on the last line).
+    """
+    last = {r[SOURCE_FILE]: (r["last_seq"], r["has_break"])
+            for r in tf.last_records(validated, contract).collect()}
+    # input_file_name() is a URI with its path percent-encoded (a space is %20); the readers want the path.
+    candidates = [f for f, (_, has_break) in last.items() if has_break or not storage.ends_with_newline(unquote(f))]
+    if not candidates:
+        return {}
+    lines = spark.read.text([unquote(f) for f in candidates]).withColumn(SOURCE_FILE, F.input_file_name())
+    return {f: last[f][0] for f in tf.files_with_odd_quotes(lines)}
 
 
 def _write(df: DataFrame, uri: str, *, cluster: bool) -> None:

@@ -5,6 +5,7 @@ recorded as `column:reason` tokens joined by "; ":
 - quarantine (required field/PK/row unusable): missing, missing_column, unparseable, invalid_encoding,
   not_allowed, pattern_mismatch, too_long, below_min, above_max, invalid_ipv4, in_future,
   duplicate_primary_key, `_record:malformed_row` (field count differs from the header),
+  `_record:unterminated_quote` (a quoted field never closed: the file's last record, holding every line after it),
   `_file:unrecognised_header` (not a CSV extract of this table);
 - warning (optional field nulled, row kept): the same per-field reasons, and `<name>:unknown_column` for a
   column the contract does not know (dropped).
@@ -198,6 +199,34 @@ def validate(df: DataFrame, contract: Contract, now: datetime) -> DataFrame:
         _join_reasons(errors).alias(_ERRORS),
         _join_reasons(warnings).alias(_WARNINGS),
     )
+
+
+UNTERMINATED_QUOTE = "_record:unterminated_quote"
+
+
+def last_records(df: DataFrame, contract: Contract) -> DataFrame:
+    """Per source file: the row sequence of its last record and whether that record holds a line break (in a field
+    or in its raw text). One small row per file."""
+    texts = [F.col(c.name) for c in contract.columns] + [F.col(RAW_RECORD)]
+    has_break = F.greatest(*[F.coalesce(t.rlike("[\r\n]"), F.lit(False)) for t in texts])
+    return df.groupBy(SOURCE_FILE).agg(
+        F.max(ROW_SEQ).alias("last_seq"), F.max_by(has_break, F.col(ROW_SEQ)).alias("has_break"))
+
+
+def files_with_odd_quotes(lines: DataFrame) -> list[str]:
+    """Source files (lines read as text, with SOURCE_FILE) holding an odd number of double-quote characters."""
+    quotes = F.length(F.col("value")) - F.length(F.translate(F.col("value"), '"', ""))
+    counted = lines.groupBy(SOURCE_FILE).agg(F.sum(quotes).alias("quotes"))
+    return [r[SOURCE_FILE] for r in counted.where(F.col("quotes") % 2 == 1).collect()]
+
+
+def flag_unterminated_quote(df: DataFrame, last_seq_by_file: dict[str, int]) -> DataFrame:
+    """The last record of each given file is quarantined as `_record:unterminated_quote` (its text, with every line
+    it swallowed, stays in the quarantined row)."""
+    hit = F.lit(False)
+    for source_file, seq in last_seq_by_file.items():
+        hit = hit | ((F.col(SOURCE_FILE) == source_file) & (F.col(ROW_SEQ) == seq))
+    return df.withColumn(_ERRORS, F.when(hit, F.lit(UNTERMINATED_QUOTE)).otherwise(F.col(_ERRORS)))
 
 
 def duplicate_keys(df: DataFrame, contract: Contract) -> DataFrame:
