@@ -19,6 +19,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+from common import events
 from common.aws import client
 from common.observability import logger, metrics, tracer
 from common.settings import load_settings
@@ -28,6 +29,7 @@ from dbt_build_callback.summary import DbtRunSummary, summarize
 FINAL_STATUSES = ("SUCCEEDED", "FAILED", "FAULT", "STOPPED", "TIMED_OUT")
 # The task already ended (timed out, execution stopped): nothing to report to; retrying cannot help.
 STALE_TOKEN_ERRORS = ("TaskTimedOut", "TaskDoesNotExist", "InvalidToken")
+DETAIL_TYPES = ("CodeBuild Build State Change", "CodeBuild Build Phase Change")
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,13 @@ class BuildEvent:
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> BuildEvent:
-        detail = event.get("detail") or {}
+        what = "CodeBuild build event"
+        detail_type = events.field(event, "detail-type", what)
+        if detail_type not in DETAIL_TYPES:
+            raise events.BadEvent(f"{what}: detail-type {detail_type!r} is not one of {', '.join(DETAIL_TYPES)}")
+        detail = events.field(event, "detail", what)
+        events.name(events.field(detail, "build-id", f"{what} detail"), "build-id")
+        events.field(detail, "project-name", f"{what} detail")
         env_list = (detail.get("additional-information") or {}).get("environment", {}).get(
             "environment-variables", []
         )
@@ -137,7 +145,7 @@ def complete_task(cfg: Settings, build: BuildEvent) -> dict[str, Any]:
     return {"outcome": summary.outcome, "reported": reported, "message": summary.message}
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)  # keys appended for one build never leak into the next
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

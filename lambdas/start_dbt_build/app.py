@@ -8,6 +8,14 @@ concurrent first attempt is between claim and StartBuild, or died there), StartB
 second one (tokens are honoured for 5 minutes, longer than any Lambda retry of this task takes). The key is the
 execution id, not the task token, because Step Functions hands every retry attempt of the task a NEW token.
 
+A stored build that has already ENDED (a redrive or a retry after the build finished) is not trusted: its callback
+answered an earlier attempt, so waiting on it would only end at the heartbeat timeout. A new build is started, with
+an idempotency token of its own (execution id + build number), and the claim records it.
+
+Errors that mean "the build could not start yet" (CodeBuild throttling or its concurrent-build limit, the claim race
+whose other writer has not finished) raise `BuildNotStarted`, which the state machine retries with backoff;
+anything else fails the task at once. The payload is validated first (common/events.py).
+
 The token itself is not put in the build environment (build environment variables are readable by anyone with
 codebuild:BatchGetBuilds and show in the console): every attempt writes it to one object per execution in the
 KMS-encrypted artifacts bucket, and the build carries only that object's key. The callback reads the object when the
@@ -20,6 +28,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from dataclasses import dataclass
 from typing import Any
@@ -27,8 +36,18 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+from common import events
 from common.aws import client
 from common.observability import logger, metrics, tracer
+
+# CodeBuild answers these when it cannot start a build now; a later attempt can (the state machine retries).
+RETRYABLE_START_ERRORS = ("ThrottlingException", "AccountLimitExceededException", "ResourceInUseException",
+                          "ServiceUnavailableException", "InternalFailure")
+FINAL_BUILD_STATUSES = ("SUCCEEDED", "FAILED", "FAULT", "STOPPED", "TIMED_OUT")
+
+
+class BuildNotStarted(RuntimeError):
+    """Transient: the build could not be started (or its claim read) now; the state machine retries the task."""
 from common.settings import load_settings
 
 
@@ -52,18 +71,23 @@ class StartDbtBuildRequest:
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> StartDbtBuildRequest:
+        if not isinstance(event, dict):
+            raise events.BadEvent(f"start-dbt-build payload: expected a JSON object, got {type(event).__name__}")
         missing = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING and not event.get(f.name)]
         if missing:
-            raise ValueError(
+            raise events.BadEvent(
                 f"start-dbt-build payload lacks {', '.join(missing)}: invoke it from the state machine task "
                 "with .waitForTaskToken (payload task_token/execution_id/ingest_date)"
             )
+        select = str(event.get("select") or "")
+        if not re.fullmatch(r"[A-Za-z0-9_.:+*,@ /-]{0,500}", select):
+            raise events.BadEvent(f"select {select!r} is not a dbt node selection")
         return cls(
-            task_token=event["task_token"],
-            execution_id=event["execution_id"],
-            ingest_date=event["ingest_date"],
-            select=event.get("select") or "",
-            full_refresh=bool(event.get("full_refresh", False)),
+            task_token=str(event["task_token"]),
+            execution_id=events.execution_id(event["execution_id"]),
+            ingest_date=events.iso_date(event["ingest_date"]),
+            select=select,
+            full_refresh=event.get("full_refresh", False) is True,
         )
 
 
@@ -104,12 +128,24 @@ def build_environment(cfg: Settings, request: StartDbtBuildRequest) -> list[dict
     return [{"name": k, "value": v, "type": "PLAINTEXT"} for k, v in values.items()]
 
 
-def start_build(request: StartDbtBuildRequest, cfg: Settings) -> dict[str, str]:
-    response = client("codebuild").start_build(
-        projectName=cfg.dbt_project_name,
-        idempotencyToken=hashlib.sha256(request.execution_id.encode()).hexdigest(),
-        environmentVariablesOverride=build_environment(cfg, request),
-    )
+def idempotency_token(execution_id: str, build_number: int) -> str:
+    # Build 1 keeps the token of releases before build numbers existed, so an in-flight claim still matches.
+    seed = execution_id if build_number == 1 else f"{execution_id}#{build_number}"
+    return hashlib.sha256(seed.encode()).hexdigest()
+
+
+def start_build(request: StartDbtBuildRequest, cfg: Settings, build_number: int = 1) -> dict[str, str]:
+    try:
+        response = client("codebuild").start_build(
+            projectName=cfg.dbt_project_name,
+            idempotencyToken=idempotency_token(request.execution_id, build_number),
+            environmentVariablesOverride=build_environment(cfg, request),
+        )
+    except ClientError as err:
+        code = err.response["Error"]["Code"]
+        if code in RETRYABLE_START_ERRORS:
+            raise BuildNotStarted(f"CodeBuild did not start the dbt build ({code}): retrying") from err
+        raise
     build = response["build"]
     metrics.add_metric(name="DbtBuildsStarted", unit=MetricUnit.Count, value=1)
     logger.info("started dbt build", extra={"build_id": build["id"], "execution_id": request.execution_id})
@@ -127,25 +163,44 @@ def _claim(cfg: Settings, request: StartDbtBuildRequest) -> dict[str, Any] | Non
         # 412: the claim exists; 409: a concurrent conditional write is in flight — both mean "not first".
         if err.response["Error"]["Code"] not in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
             raise
-    stored = client("s3").get_object(Bucket=cfg.artifacts_bucket, Key=claim_key(cfg, request.execution_id))
+    try:
+        stored = client("s3").get_object(Bucket=cfg.artifacts_bucket, Key=claim_key(cfg, request.execution_id))
+    except ClientError as err:
+        # 409 means the other conditional write is still in flight: its object may not be readable yet.
+        if err.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            raise BuildNotStarted("the build claim of this execution is being written by another attempt: "
+                                  "retrying") from err
+        raise
     return json.loads(stored["Body"].read())
+
+
+def _build_status(build_id: str) -> str | None:
+    builds = client("codebuild").batch_get_builds(ids=[build_id]).get("builds") or []
+    return builds[0].get("buildStatus") if builds else None
 
 
 def start_build_once(request: StartDbtBuildRequest, cfg: Settings) -> dict[str, str]:
     existing = _claim(cfg, request)
+    build_number = 1
     if existing and existing.get("build_id"):
-        logger.info("dbt build already started for this execution", extra={"build_id": existing["build_id"]})
-        return {"build_id": existing["build_id"], "execution_id": request.execution_id}
-    result = start_build(request, cfg)
+        status = _build_status(existing["build_id"])
+        if status not in FINAL_BUILD_STATUSES:  # still running (or queued): its callback answers this attempt
+            logger.info("dbt build already started for this execution", extra={"build_id": existing["build_id"]})
+            return {"build_id": existing["build_id"], "execution_id": request.execution_id}
+        # It ended before this attempt waited on it (redrive, retry after the build finished): run dbt again.
+        build_number = int(existing.get("build_number", 1)) + 1
+        logger.info("the stored dbt build already ended: starting another",
+                    extra={"build_id": existing["build_id"], "build_status": status, "build_number": build_number})
+    result = start_build(request, cfg, build_number)
     client("s3").put_object(
         Bucket=cfg.artifacts_bucket, Key=claim_key(cfg, request.execution_id),
         Body=json.dumps({"execution_id": request.execution_id, "build_id": result["build_id"],
-                         "started_at": datetime.now(UTC).isoformat()}).encode(),
+                         "build_number": build_number, "started_at": datetime.now(UTC).isoformat()}).encode(),
     )
     return result
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)  # keys appended for one execution never leak into the next
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:

@@ -11,7 +11,13 @@ the lock that keeps one batch from running twice at once):
   (`skip_ingest`), so each backfill is followed by exactly one dbt build: while another non-pipeline run with the
   same ingest-date argument is still running the event is deferred (the last run to finish triggers), and the name
   `backfill-<latest date|all>-<last completed run id>` is the same for every event of that backfill, so duplicate and
-  racing events start one execution.
+  racing events start one execution. A deferral is confirmed by a second listing `backfill_settle_seconds` later:
+  Glue's run listing can lag behind its events, and two runs that finished together would otherwise each see the
+  other as running, both defer, and no dbt build follow (a deferral is a success, so nothing is redelivered).
+
+Runs of different batches do not overlap: the state machine's first state waits until every execution started
+before it has ended (lambdas/pipeline_turn), so a second run queues instead of failing on Glue's or CodeBuild's
+one-run limit. Every event is validated first (common/events.py): a bad one fails with one line, before any effect.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -26,6 +33,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
+from common import events
 from common.aws import client
 from common.observability import logger, metrics, tracer
 from common.settings import load_settings
@@ -44,6 +52,7 @@ class Settings:
     state_machine_arn: str
     ingest_job_names: tuple[str, ...]
     ingest_date_argument: str = "--ingest_date"
+    backfill_settle_seconds: int = 20
 
 
 @functools.cache
@@ -52,10 +61,7 @@ def settings() -> Settings:
 
 
 def parse_ingest_date(value: str) -> str:
-    try:
-        return date.fromisoformat(value[:10]).isoformat()
-    except ValueError:
-        raise ValueError(f"ingest date {value!r} is not YYYY-MM-DD: pass e.g. {{\"ingest_date\": \"2026-11-24\"}}") from None
+    return events.iso_date(value)
 
 
 def _executions(cfg: Settings, prefix: str) -> list[dict[str, Any]]:
@@ -98,12 +104,31 @@ def _arguments(run: dict[str, Any]) -> dict[str, str]:
     return run.get("Arguments") or {}
 
 
+def _active_backfill_runs(cfg: Settings, ingest_date_value: str | None,
+                          completed: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    """(job, run id) of the non-pipeline runs with this ingest-date argument still active; SUCCEEDED ones are added
+    to `completed`."""
+    glue, active = client("glue"), []
+    for name in cfg.ingest_job_names:
+        for other in glue.get_job_runs(JobName=name, MaxResults=50)["JobRuns"]:
+            other_args = _arguments(other)
+            if PIPELINE_MARKER_ARGUMENT in other_args or other_args.get(cfg.ingest_date_argument) != ingest_date_value:
+                continue
+            if other["Id"] in completed:  # the triggering run: its event says it ended, whatever the listing says
+                continue
+            if other["JobRunState"] in ACTIVE_GLUE_STATES:
+                active.append((name, other["Id"]))
+            elif other["JobRunState"] == "SUCCEEDED":
+                completed[other["Id"]] = other
+    return active
+
+
 def handle_glue_success(cfg: Settings, detail: dict[str, Any]) -> dict[str, Any]:
-    job_name, run_id = detail["jobName"], detail["jobRunId"]
+    job_name = events.name(events.field(detail, "jobName", "Glue Job State Change detail"), "jobName")
+    run_id = events.name(events.field(detail, "jobRunId", "Glue Job State Change detail"), "jobRunId")
     if job_name not in cfg.ingest_job_names:
         return {"started": False, "reason": f"{job_name} is not an ingest job"}
-    glue = client("glue")
-    run = glue.get_job_run(JobName=job_name, RunId=run_id)["JobRun"]
+    run = client("glue").get_job_run(JobName=job_name, RunId=run_id)["JobRun"]
     args = _arguments(run)
     if PIPELINE_MARKER_ARGUMENT in args:
         return {"started": False, "reason": "started by the pipeline, which runs its own dbt build"}
@@ -114,15 +139,16 @@ def handle_glue_success(cfg: Settings, detail: dict[str, Any]) -> dict[str, Any]
     label = dates[-1] if dates else "all"
 
     backfill_runs = {run["Id"]: run}  # listings can lag behind the event; the triggering run always counts
-    for name in cfg.ingest_job_names:
-        for other in glue.get_job_runs(JobName=name, MaxResults=50)["JobRuns"]:
-            other_args = _arguments(other)
-            if PIPELINE_MARKER_ARGUMENT in other_args or other_args.get(cfg.ingest_date_argument) != ingest_date_value:
-                continue
-            if other["JobRunState"] in ACTIVE_GLUE_STATES:
-                return {"started": False, "reason": f"backfill run {other['Id']} of {name} still running; it triggers"}
-            if other["JobRunState"] == "SUCCEEDED":
-                backfill_runs[other["Id"]] = other
+    active = _active_backfill_runs(cfg, ingest_date_value, backfill_runs)
+    if active:
+        # Confirm: a run seen active only by a lagging listing has already sent (or is sending) its own event,
+        # which may be deferring on THIS run right now. Defer only to a run that is still active a while later.
+        time.sleep(cfg.backfill_settle_seconds)
+        still = set(_active_backfill_runs(cfg, ingest_date_value, backfill_runs)) & set(active)
+        if still:
+            other_job, other_id = sorted(still)[0]
+            logger.info("backfill deferred to a run still active", extra={"job": other_job, "run_id": other_id})
+            return {"started": False, "reason": f"backfill run {other_id} of {other_job} still running; it triggers"}
     latest = max(backfill_runs.values(), key=lambda r: (r.get("CompletedOn") or datetime.min, r["Id"]))
     # Execution names: max 80 characters of [A-Za-z0-9-_].
     name = f"backfill-{label}-{re.sub(r'[^A-Za-z0-9_-]', '', latest['Id'])[-40:]}"
@@ -137,18 +163,25 @@ def handle_glue_success(cfg: Settings, detail: dict[str, Any]) -> dict[str, Any]
     return _start(cfg, name, payload)
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)  # keys appended for one event never leak into the next
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cfg = settings()
+    if not isinstance(event, dict):
+        raise events.BadEvent(f"start_pipeline event: expected a JSON object, got {type(event).__name__}")
     if event.get("source") == "aws.glue":
-        detail = event.get("detail") or {}
-        if detail.get("state") != "SUCCEEDED":
-            return {"started": False, "reason": f"glue run state {detail.get('state')}"}
+        detail = events.field(event, "detail", "Glue Job State Change event")
+        state = events.field(detail, "state", "Glue Job State Change detail")
+        if state != "SUCCEEDED":
+            return {"started": False, "reason": f"glue run state {state}"}
         return handle_glue_success(cfg, detail)
     if event.get("trigger") == "schedule":
-        return start_batch(cfg, parse_ingest_date(event["scheduled_time"]), "schedule")
+        scheduled = events.field(event, "scheduled_time", "schedule event (EventBridge Scheduler)")
+        return start_batch(cfg, events.iso_date(scheduled, "scheduled_time"), "schedule")
     if "ingest_date" in event:
-        return start_batch(cfg, parse_ingest_date(str(event["ingest_date"])), event.get("trigger", "on_demand"))
-    raise ValueError('unrecognised event: invoke with {"ingest_date": "YYYY-MM-DD"} to run one batch on demand')
+        trigger = str(event.get("trigger") or "on_demand")
+        if not re.fullmatch(r"[a-z_]{1,32}", trigger):
+            raise events.BadEvent(f"trigger {trigger!r} is not a trigger name (e.g. on_demand)")
+        return start_batch(cfg, events.iso_date(event["ingest_date"]), trigger)
+    raise events.BadEvent('unrecognised event: invoke with {"ingest_date": "YYYY-MM-DD"} to run one batch on demand')

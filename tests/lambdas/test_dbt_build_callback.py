@@ -2,6 +2,7 @@
 
 import copy
 import json
+import re
 from types import SimpleNamespace
 
 import boto3
@@ -162,3 +163,16 @@ def test_unexpected_sfn_error_propagates_so_the_event_goes_to_the_dlq(app, lambd
     upload("run_results.json", "run_results_passed.json")
     with pytest.raises(ClientError):
         app.handler(copy.deepcopy(state_event("SUCCEEDED")), lambda_context)
+
+
+@pytest.mark.parametrize("event, message", [
+    ({}, "CodeBuild build event has no 'detail-type'"),
+    ({"detail-type": "Object Created", "detail": {}}, "is not one of CodeBuild Build State Change"),
+    ({"detail-type": "CodeBuild Build State Change"}, "CodeBuild build event has no 'detail'"),
+    ({"detail-type": "CodeBuild Build State Change", "detail": {"project-name": PROJECT}}, "has no 'build-id'"),
+])
+def test_an_event_that_is_not_a_build_event_fails_loudly(app, event, message, lambda_context):
+    from common.events import BadEvent
+
+    with pytest.raises(BadEvent, match=re.escape(message)):
+        app.handler(event, lambda_context)

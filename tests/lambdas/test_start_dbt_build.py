@@ -1,6 +1,7 @@
 """start_dbt_build: task token stored, CodeBuild started with overrides, a Lambda retry never starts a 2nd build."""
 
 import json
+import re
 
 import boto3
 import pytest
@@ -31,6 +32,23 @@ def app(lambda_env):
         )
         yield module
     reset_settings(module)
+
+
+@pytest.fixture(autouse=True)
+def build_statuses(monkeypatch):
+    """buildStatus that BatchGetBuilds reports per build id (default IN_PROGRESS): moto reports every build
+    SUCCEEDED the moment it is described."""
+    from moto.codebuild.models import CodeBuildBackend
+
+    statuses: dict[str, str] = {}
+    original = CodeBuildBackend.batch_get_builds
+
+    def batch_get_builds(backend, ids):
+        found = original(backend, ids)
+        return [{**b, "buildStatus": statuses.get(b["id"], "IN_PROGRESS")} for b in found]
+
+    monkeypatch.setattr(CodeBuildBackend, "batch_get_builds", batch_get_builds)
+    return statuses
 
 
 @pytest.fixture
@@ -110,3 +128,71 @@ def test_missing_setting_names_the_variable(app, lambda_env, lambda_context):
     reset_settings(app)
     with pytest.raises(SettingsError, match="ARTIFACTS_BUCKET"):
         app.handler(load_event("sfn_start_dbt_build.json"), lambda_context)
+
+
+@pytest.mark.parametrize("status", ["SUCCEEDED", "FAILED", "STOPPED", "TIMED_OUT"])
+def test_a_retry_after_the_stored_build_ended_starts_a_new_build(app, start_build_calls, build_statuses, status,
+                                                                 lambda_context):
+    """A redrive or retry after the build finished: its callback answered an earlier attempt, so waiting on it would
+    only end at the heartbeat timeout. A second build starts, with its own idempotency token."""
+    event = load_event("sfn_start_dbt_build.json")
+    first = app.handler(event, lambda_context)
+    build_statuses[first["build_id"]] = status
+    second = app.handler({**event, "task_token": "token-of-the-redrive"}, lambda_context)
+
+    assert second["build_id"] != first["build_id"] and len(builds()) == 2
+    (_, call1), (_, call2) = start_build_calls
+    assert call1["idempotencyToken"] != call2["idempotencyToken"]
+    claim = boto3.client("s3", region_name=REGION).get_object(
+        Bucket=BUCKET, Key="dbt-runs/batch-2026-11-24-run01/orchestration/build.json")
+    stored = json.loads(claim["Body"].read())
+    assert (stored["build_id"], stored["build_number"]) == (second["build_id"], 2)
+    # and the running second build is trusted by the next retry
+    assert app.handler({**event, "task_token": "t3"}, lambda_context) == second and len(builds()) == 2
+
+
+@pytest.mark.parametrize("code", ["ThrottlingException", "AccountLimitExceededException"])
+def test_codebuild_refusing_to_start_now_is_a_retryable_error(app, monkeypatch, code, lambda_context):
+    from botocore.exceptions import ClientError
+    from common.aws import client
+
+    def refuse(**kwargs):
+        raise ClientError({"Error": {"Code": code, "Message": "Cannot have more than 1 builds in queue"}},
+                          "StartBuild")
+
+    monkeypatch.setattr(client("codebuild"), "start_build", refuse)
+    with pytest.raises(app.BuildNotStarted, match=code):
+        app.handler(load_event("sfn_start_dbt_build.json"), lambda_context)
+
+
+def test_claim_race_whose_object_is_not_readable_yet_is_a_retryable_error(app, monkeypatch, lambda_context):
+    """409 ConditionalRequestConflict: another attempt's conditional write is in flight; reading its claim can still
+    answer NoSuchKey."""
+    from botocore.exceptions import ClientError
+    from common.aws import client
+
+    s3 = client("s3")
+
+    def put_object(**kwargs):
+        if kwargs.get("IfNoneMatch"):
+            raise ClientError({"Error": {"Code": "ConditionalRequestConflict", "Message": "conflict"}}, "PutObject")
+        return original_put(**kwargs)
+
+    original_put = s3.put_object
+    monkeypatch.setattr(s3, "put_object", put_object)
+    with pytest.raises(app.BuildNotStarted, match="claim"):
+        app.handler(load_event("sfn_start_dbt_build.json"), lambda_context)
+    assert builds() == []
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"ingest_date": "../../x"}, "ingest_date '../../x' is not YYYY-MM-DD"),
+    ({"execution_id": "../../etc"}, "execution_id '../../etc' is not a pipeline execution name"),
+    ({"select": "$(curl x)"}, "is not a dbt node selection"),
+])
+def test_values_reaching_s3_keys_and_the_build_are_validated(app, change, message, lambda_context):
+    from common.events import BadEvent
+
+    with pytest.raises(BadEvent, match=re.escape(message)):
+        app.handler({**load_event("sfn_start_dbt_build.json"), **change}, lambda_context)
+    assert builds() == []

@@ -1,6 +1,7 @@
 """start_pipeline: execution names derived from the batch; backfills get exactly one dbt-only run."""
 
 import json
+import re
 
 import boto3
 import pytest
@@ -28,6 +29,7 @@ def app(lambda_env):
             glue.create_job(Name=job, Role="glue-role", Command={"Name": "glueetl", "ScriptLocation": "s3://b/job.py"})
         lambda_env.setenv("STATE_MACHINE_ARN", arn)
         lambda_env.setenv("INGEST_JOB_NAMES", json.dumps(JOBS))
+        lambda_env.setenv("BACKFILL_SETTLE_SECONDS", "0")  # the lag tests below decide what each listing shows
         reset_settings(module)
         # Glue runs stay STARTING until a test finishes them (see finish()).
         state_manager.set_transition("glue::job_run", {"progression": "manual", "times": 10**9})
@@ -101,6 +103,61 @@ def test_bad_dates_and_unknown_events_say_what_to_send(app, lambda_context):
     with pytest.raises(ValueError, match="ingest_date"):
         app.handler({"hello": "world"}, lambda_context)
     assert executions() == []
+
+
+@pytest.mark.parametrize("event, message", [
+    ({"trigger": "schedule"}, "schedule event (EventBridge Scheduler) has no 'scheduled_time'"),
+    ({"trigger": "schedule", "scheduled_time": "soon"}, "scheduled_time 'soon' is not YYYY-MM-DD"),
+    ({"ingest_date": "../../x"}, "ingest_date '../../x' is not YYYY-MM-DD"),
+    ({"ingest_date": "2026-11-24", "trigger": "x; rm -rf"}, "is not a trigger name"),
+    ({"source": "aws.glue"}, "Glue Job State Change event has no 'detail'"),
+    ({"source": "aws.glue", "detail": {"state": "SUCCEEDED", "jobRunId": "jr_1"}}, "detail has no 'jobName'"),
+    ({"source": "aws.glue", "detail": {"state": "SUCCEEDED", "jobName": "ingest-accounts"}},
+     "detail has no 'jobRunId'"),
+    ({"source": "aws.glue", "detail": {"jobName": "ingest-accounts", "jobRunId": "jr_1"}}, "detail has no 'state'"),
+])
+def test_malformed_events_fail_with_one_line_before_any_effect(app, event, message, lambda_context):
+    from common.events import BadEvent
+
+    with pytest.raises(BadEvent, match=re.escape(message)):
+        app.handler(event, lambda_context)
+    assert executions() == []
+
+
+def test_two_runs_finishing_together_behind_a_lagging_listing_still_get_their_dbt_build(app, monkeypatch,
+                                                                                       lambda_context):
+    """Each of the last two runs' events first sees the other as RUNNING (Glue's listing lags its events); a
+    deferral is confirmed by a second listing, so one of them starts the build instead of both deferring."""
+    from common.aws import client
+
+    runs = {job: start_glue_run(job, "2026-10-06") for job in JOBS[:2]}
+    for job, run in runs.items():
+        finish(job, run)
+    glue = client("glue")
+    original, calls = glue.get_job_runs, {"n": 0}
+
+    def lagging(**kwargs):
+        page = original(**kwargs)
+        calls["n"] += 1
+        if calls["n"] <= len(JOBS):  # the first full listing of each invocation still shows every run RUNNING
+            page["JobRuns"] = [{**r, "JobRunState": "RUNNING"} for r in page["JobRuns"]]
+        return page
+
+    monkeypatch.setattr(glue, "get_job_runs", lagging)
+    first = app.handler(glue_event(JOBS[0], runs[JOBS[0]]), lambda_context)
+    calls["n"] = 0
+    second = app.handler(glue_event(JOBS[1], runs[JOBS[1]]), lambda_context)
+    assert first["started"] and not second["started"]
+    assert len(executions()) == 1 and executions()[0]["name"].startswith("backfill-2026-10-06-")
+
+
+def test_log_keys_of_one_invocation_do_not_reach_the_next(app, capsys, lambda_context):
+    from common.observability import logger
+
+    logger.append_keys(execution_id="from-the-previous-invocation")
+    app.handler({"ingest_date": "2026-11-24"}, lambda_context)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert lines and not any("from-the-previous-invocation" in line for line in lines)
 
 
 def test_glue_runs_started_by_the_pipeline_do_not_trigger_a_build(app, lambda_context):
