@@ -288,7 +288,7 @@ FOUNDATION: tuple[Ack, ...] = (
 )
 
 _ORCH = "Orchestration/Orchestration"
-_ORCH_FUNCTIONS = ("StartPipeline", "StartDbtBuild", "DbtBuildCallback")
+_ORCH_FUNCTIONS = ("StartPipeline", "StartDbtBuild", "DbtBuildCallback", "PipelineTurn")
 _XRAY_AND_VPC = (
     "Only actions without resource-level permissions: X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) "
     "and the EC2 network-interface Describe/Create/Delete a VPC function or build needs."
@@ -316,6 +316,20 @@ ORCHESTRATION: tuple[Ack, ...] = (
     Ack(f"{_ORCH}/StateMachine/Role/DefaultPolicy/Resource",
         "AwsSolutions-IAM5[Resource::<OrchestrationStartDbtBuild6A0E5062.Arn>:*]",
         "lambda:InvokeFunction on the start-dbt-build function and its versions/aliases only (CDK LambdaInvoke)."),
+    Ack(f"{_ORCH}/StateMachine/Role/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::<OrchestrationPipelineTurnAA530B89.Arn>:*]",
+        "lambda:InvokeFunction on the pipeline-turn (run queue) function and its versions/aliases only (CDK "
+        "LambdaInvoke)."),
+    # Standalone policies, so that nothing the state machine references depends on them (no dependency cycle).
+    *_per_pack(f"{_ORCH}/PipelineTurnListExecutions/Resource", "IAMNoInlinePolicy",
+               INLINE_POLICY + " (states:ListExecutions on this pipeline's state machine only, for the run queue)"),
+    *_per_pack(f"{_ORCH}/DbtRunnerHeartbeat/Resource", "IAMNoInlinePolicy",
+               INLINE_POLICY + " (states:SendTaskHeartbeat on this pipeline's state machine only, sent by the "
+               "running dbt build)"),
+    Ack(f"{_ORCH}/DbtRunner/Role/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::{resource_prefix}-artifacts-bucket-arn/dbt-runs/*/orchestration/task-token]",
+        "s3:GetObject of the waiting task's token of each execution (dbt-runs/<execution id>/orchestration/"
+        "task-token), read by the build's heartbeat; the execution id is known only at run time."),
     Ack(f"{_ORCH}/DbtRunner/Project/PolicyDocument/Resource", "AwsSolutions-IAM5[Resource::*]", _XRAY_AND_VPC),
     Ack(f"{_ORCH}/DbtRunner/Role/DefaultPolicy/Resource", "AwsSolutions-IAM5[Resource::*]",
         "sts:GetServiceBearerToken has no resource type; the statement's condition limits it to "

@@ -65,6 +65,7 @@ class DbtRunner(Construct):
         database_name: str,
         dbt_target: str,
         timeout: Duration,
+        heartbeat_seconds: int,
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
         dbt_project_dir: Path = DBT_PROJECT_DIR,
@@ -130,6 +131,7 @@ class DbtRunner(Construct):
             "CODEARTIFACT_DOMAIN_OWNER": stack.account,
             "CODEARTIFACT_REPOSITORY": self.codeartifact_repository_name,
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "HEARTBEAT_SECONDS": str(heartbeat_seconds),
         }
         runner = f"$CODEBUILD_SRC_DIR_{RUNNER_SOURCE_ID}/run_dbt.sh"
         self.project = codebuild.Project(
@@ -181,6 +183,10 @@ class DbtRunner(Construct):
         dbt_asset.grant_read(self.role)
         runner_asset.grant_read(self.role)
         artifacts_bucket.grant_put(self.role, f"{ARTIFACTS_PREFIX}/*")
+        # The heartbeat (run_dbt.sh) reads the waiting task's token that start_dbt_build stored for the execution.
+        self.role.add_to_policy(iam.PolicyStatement(
+            actions=["s3:GetObject"],
+            resources=[artifacts_bucket.arn_for_objects(f"{ARTIFACTS_PREFIX}/*/orchestration/task-token")]))
         data_key.grant_encrypt_decrypt(self.role)
         self.role.add_to_policy(
             iam.PolicyStatement(

@@ -1,20 +1,9 @@
 """The pipeline: Step Functions chaining Glue ingestion → dbt (CodeBuild, started by a Lambda) → QuickSight, with
 triggers (schedule, on demand, Glue backfills), alerts (SNS), alarms and a dashboard.
 
-State machine (standard, logged, traced), input ``{"ingest_date": "YYYY-MM-DD", "skip_ingest": bool, "trigger": ...}``::
-
-    Skip ingest? ─no─► Ingest source tables (Parallel: one glue:startJobRun.sync per table)
-         │yes                      │
-         └──────────► Start dbt build (Lambda, .waitForTaskToken; dbt_build_callback answers)
-                                   │
-                      dbt passed? ─no─► Record failure: dbt tests ─► Send failure alert ─► Pipeline failed
-                                   │yes
-                      Refresh QuickSight datasets (Map: createIngestion, Wait/describeIngestion loop)
-                                   │
-                      Send success notice ─► Pipeline succeeded
-
-Every task has a Catch → "Record failure: <step>" → "Send failure alert" (names the step, the batch, the execution
-and the error/cause) → Fail. Failed dbt tests never reach the QuickSight refresh.
+State machine (standard, logged, traced), input ``{"ingest_date": "YYYY-MM-DD", "skip_ingest": bool, "trigger": ...}``:
+its states are in ``pipeline_states.py`` (queue behind earlier runs → Glue → dbt → QuickSight → notice, every wait
+bounded, every failure an alert naming the step), its alarms and dashboard in ``pipeline_alarms.py``.
 
 Backfills (a Glue ingest run started outside the pipeline) are followed by exactly one dbt build: an EventBridge
 rule sends Glue "Job State Change" SUCCEEDED events of the ingest jobs to start_pipeline, which ignores runs the
@@ -34,8 +23,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -48,10 +35,9 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from infra.constructs import pipeline_alarms, pipeline_states
 from infra.constructs.dbt_runner import DbtRunner
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -63,26 +49,10 @@ LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_14
 # Chosen over the public Powertools layer ARN: that ARN's version number cannot be checked against the pinned
 # package offline, while this layer is exactly what the tests ran.
 LAYER_DISTRIBUTIONS = ("aws-lambda-powertools", "aws-xray-sdk", "wrapt", "typing-extensions")
-PIPELINE_MARKER_ARGUMENT = "--pipeline_execution_id"  # must match lambdas/start_pipeline/app.py
-
-# State names the tests and the alert messages rely on.
-STATE_INGEST = "Ingest source tables"
-STATE_DBT = "Start dbt build"
-STATE_DBT_CHOICE = "dbt passed?"
-STATE_REFRESH = "Refresh QuickSight datasets"
-STATE_SUCCESS_NOTICE = "Send success notice"
-STATE_ALERT = "Send failure alert"
-FAILURE_STEP_DBT_TESTS = "dbt tests"
-
-_SDK_TRANSIENT_ERRORS = ["QuickSight.ThrottlingException", "QuickSight.InternalFailureException"]
-_GLUE_TRANSIENT_ERRORS = [
-    "Glue.ConcurrentRunsExceededException",
-    "Glue.InternalServiceException",
-    "Glue.OperationTimeoutException",
-    "Glue.ThrottlingException",
-]
-
-
+# The running dbt build sends a heartbeat every DBT_HEARTBEAT_EVERY seconds (run_dbt.sh): a lost build or a callback
+# that never arrives is noticed within DBT_HEARTBEAT_MINUTES, not after the whole build timeout.
+DBT_HEARTBEAT_EVERY = 300
+DBT_HEARTBEAT_MINUTES = 15
 @functools.cache
 def powertools_layer_dir() -> str:
     """Assemble ``python/<package files>`` of LAYER_DISTRIBUTIONS from the installed, pinned distributions."""
@@ -103,7 +73,7 @@ def powertools_layer_dir() -> str:
 
 class Orchestration(Construct):
     """Attributes: ``state_machine``, ``topic``, ``dbt_runner``, ``start_pipeline``, ``start_dbt_build``,
-    ``dbt_build_callback`` (lambda Functions), ``lambda_security_group``, ``dead_letter_queue``,
+    ``dbt_build_callback``, ``pipeline_turn`` (lambda Functions), ``glue_failure_rule``, ``lambda_security_group``, ``dead_letter_queue``,
     ``schedule``, ``alarms`` (by name), ``dashboard``, ``metrics_namespace``.
     """
 
@@ -179,6 +149,7 @@ class Orchestration(Construct):
             codeartifact_domain_name=f"{name_prefix}-packages", workgroup_name=workgroup_name,
             workgroup_arn=workgroup_arn, workgroup_security_group=workgroup_security_group,
             database_name=database_name, dbt_target=dbt_target, timeout=dbt_timeout,
+            heartbeat_seconds=DBT_HEARTBEAT_EVERY,
             log_retention=log_retention, removal_policy=removal_policy,
         )
         project = self.dbt_runner.project
@@ -211,8 +182,10 @@ class Orchestration(Construct):
                 "DBT_TARGET": dbt_target,
             },
         )
+        # BatchGetBuilds: a retry checks whether the stored build still runs before trusting it.
         self.start_dbt_build.add_to_role_policy(
-            iam.PolicyStatement(actions=["codebuild:StartBuild"], resources=[project.project_arn])
+            iam.PolicyStatement(actions=["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
+                                resources=[project.project_arn])
         )
         # The task token and the build claim (idempotency) of each execution: dbt-runs/<execution id>/...
         self.start_dbt_build.add_to_role_policy(iam.PolicyStatement(
@@ -240,17 +213,34 @@ class Orchestration(Construct):
             conditions={"StringLike": {"s3:prefix": f"{self.dbt_runner.artifacts_prefix}/*"}}))
         data_key.grant_decrypt(self.dbt_build_callback)
 
+        # Queue: the first state asks it whether an earlier execution still runs. It finds the state machine from
+        # the execution ARN it is given (no reference to the state machine, which references it).
+        self.pipeline_turn = self._function("PipelineTurn", "pipeline_turn", reserved_concurrency=5, environment={})
+
         # --- state machine -------------------------------------------------------------------------------------
-        task_timeout = dbt_timeout.plus(Duration.minutes(30 + 15))  # queue (DbtRunner) + install + upload
-        self.state_machine = self._state_machine(
-            name_prefix=name_prefix, ingest_jobs=ingest_jobs, ingest_date_argument=ingest_date_argument, dataset_ids=list(quicksight_dataset_ids),
-            glue_timeout=glue_timeout, dbt_task_timeout=task_timeout,
-            # The longest silence between heartbeats is the BUILD phase (all of dbt), capped by the build timeout.
-            dbt_heartbeat=dbt_timeout.plus(Duration.minutes(10)),
-            poll_interval=quicksight_poll_interval,
-            timeout=glue_timeout.plus(task_timeout).plus(Duration.hours(2)),
+        dbt_task = dbt_timeout.plus(Duration.minutes(30 + 15))  # queue (DbtRunner) + install + upload
+        bounds = pipeline_states.Bounds(
+            glue=glue_timeout, glue_queueing=Duration.minutes(15), dbt_task=dbt_task,
+            # The running build heartbeats every few minutes (run_dbt.sh), CodeBuild's phase changes too.
+            dbt_heartbeat=Duration.minutes(DBT_HEARTBEAT_MINUTES),
+            queue=glue_timeout.plus(dbt_task).plus(Duration.hours(1)), queue_poll=Duration.minutes(5),
+            ingestion_poll=quicksight_poll_interval, ingestion_polls=60,
+        )
+        self.state_machine = pipeline_states.build_state_machine(
+            self, name_prefix=name_prefix, ingest_jobs=ingest_jobs, ingest_date_argument=ingest_date_argument,
+            dataset_ids=list(quicksight_dataset_ids), bounds=bounds,
+            log_group_props=dict(encryption_key=self._logs_key, retention=self._log_retention,
+                                 removal_policy=self._removal_policy),
         )
         self.state_machine.grant_task_response(self.dbt_build_callback)
+        # Standalone policies: the functions/project do not depend on them, so the state machine (which references
+        # the functions) can be referenced here without a dependency cycle.
+        iam.Policy(self, "PipelineTurnListExecutions", roles=[self.pipeline_turn.role], statements=[
+            iam.PolicyStatement(actions=["states:ListExecutions"],
+                                resources=[self.state_machine.state_machine_arn])])
+        iam.Policy(self, "DbtRunnerHeartbeat", roles=[self.dbt_runner.role], statements=[
+            iam.PolicyStatement(actions=["states:SendTaskHeartbeat"],
+                                resources=[self.state_machine.state_machine_arn])])
 
         self.start_pipeline = self._function(
             "StartPipeline", "start_pipeline", reserved_concurrency=2,
@@ -284,7 +274,7 @@ class Orchestration(Construct):
             targets=[targets.LambdaFunction(self.dbt_build_callback, dead_letter_queue=self.dead_letter_queue,
                                             retry_attempts=8, max_event_age=Duration.hours(2))],
         )
-        self._glue_failure_rule: events.Rule | None = None
+        self.glue_failure_rule: events.Rule | None = None
         if ingest_jobs:
             events.Rule(
                 self, "GlueBackfillEvents",
@@ -296,7 +286,7 @@ class Orchestration(Construct):
                 targets=[targets.LambdaFunction(self.start_pipeline, dead_letter_queue=self.dead_letter_queue,
                                                 retry_attempts=8, max_event_age=Duration.hours(6))],
             )
-            self._glue_failure_rule = events.Rule(
+            self.glue_failure_rule = events.Rule(
                 self, "GlueFailureEvents",
                 description="Ingest job runs that failed (pipeline or backfill) → SNS alert",
                 event_pattern=events.EventPattern(
@@ -340,8 +330,8 @@ class Orchestration(Construct):
         )
 
         # --- alarms and dashboard ------------------------------------------------------------------------------
-        self.alarms = self._alarms(workgroup_name, usage_limit_rpu_hours, usage_limit_period)
-        self.dashboard = self._dashboard(name_prefix, workgroup_name)
+        self.alarms = pipeline_alarms.build_alarms(self, workgroup_name, usage_limit_rpu_hours, usage_limit_period)
+        self.dashboard = pipeline_alarms.build_dashboard(self, name_prefix, workgroup_name)
 
     # ---------------------------------------------------------------------------------------------------------
     def _function(self, construct_id: str, folder: str, *, reserved_concurrency: int,
@@ -371,256 +361,3 @@ class Orchestration(Construct):
             vpc_subnets=self._subnets,
             security_groups=[self.lambda_security_group],
         )
-
-    def _state_machine(self, *, name_prefix: str, ingest_jobs: Mapping[str, str], ingest_date_argument: str, dataset_ids: list[str],
-                       glue_timeout: Duration, dbt_task_timeout: Duration, dbt_heartbeat: Duration,
-                       poll_interval: Duration, timeout: Duration) -> sfn.StateMachine:
-        stack = Stack.of(self)
-        alert = tasks.SnsPublish(
-            self, STATE_ALERT, topic=self.topic, subject=f"{name_prefix}: analytics pipeline FAILED",
-            message=sfn.TaskInput.from_text(sfn.JsonPath.format(
-                "Pipeline step [{}] failed for batch {} (execution {}). Error: {}",
-                sfn.JsonPath.string_at("$.failed_step"), sfn.JsonPath.string_at("$.ingest_date"),
-                sfn.JsonPath.execution_name, sfn.JsonPath.json_to_string(sfn.JsonPath.object_at("$.error")),
-            )),
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        failed = sfn.Fail(self, "Pipeline failed", error="PipelineFailed",
-                          cause="A pipeline step failed: the SNS alert and the execution history name it")
-        alert.add_catch(failed, result_path="$.alert_error")
-        alert.next(failed)
-
-        def on_failure(step: str) -> sfn.IChainable:
-            return sfn.Pass(self, f"Record failure: {step}", result=sfn.Result.from_string(step),
-                            result_path="$.failed_step").next(alert)
-
-        def catch(state: sfn.TaskStateBase | sfn.Parallel | sfn.Map, step: str) -> None:
-            state.add_catch(on_failure(step), errors=["States.ALL"], result_path="$.error")
-
-        # Glue ingestion, one branch per source table.
-        ingest = sfn.Parallel(self, STATE_INGEST, result_path="$.ingest") if ingest_jobs else None
-        for table, job_name in ingest_jobs.items():
-            run = tasks.GlueStartJobRun(
-                self, f"Ingest {table}", glue_job_name=job_name,
-                integration_pattern=sfn.IntegrationPattern.RUN_JOB,
-                arguments=sfn.TaskInput.from_object({
-                    ingest_date_argument: sfn.JsonPath.string_at("$.ingest_date"),
-                    PIPELINE_MARKER_ARGUMENT: sfn.JsonPath.execution_name,
-                }),
-                # The raw .sync output carries timestamps and the arguments; keep what the next steps need.
-                result_selector={"job": sfn.JsonPath.string_at("$.JobName"), "run_id": sfn.JsonPath.string_at("$.Id"),
-                                 "state": sfn.JsonPath.string_at("$.JobRunState")},
-                task_timeout=sfn.Timeout.duration(glue_timeout),
-            )
-            run.add_retry(errors=_GLUE_TRANSIENT_ERRORS, interval=Duration.seconds(30), max_attempts=3,
-                          backoff_rate=2, jitter_strategy=sfn.JitterType.FULL)
-            ingest.branch(run)
-        if ingest is not None:
-            catch(ingest, STATE_INGEST)
-
-        dbt = tasks.LambdaInvoke(
-            self, STATE_DBT, lambda_function=self.start_dbt_build,
-            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-            payload=sfn.TaskInput.from_object({
-                "task_token": sfn.JsonPath.task_token,
-                "execution_id": sfn.JsonPath.execution_name,
-                "ingest_date": sfn.JsonPath.string_at("$.ingest_date"),
-            }),
-            heartbeat_timeout=sfn.Timeout.duration(dbt_heartbeat),
-            task_timeout=sfn.Timeout.duration(dbt_task_timeout),
-            result_path="$.dbt",
-            retry_on_service_exceptions=False,  # explicit retry below, with jitter
-        )
-        dbt.add_retry(
-            errors=["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
-                    "Lambda.TooManyRequestsException", "Lambda.ClientExecutionTimeoutException"],
-            interval=Duration.seconds(2), max_attempts=6, backoff_rate=2, jitter_strategy=sfn.JitterType.FULL,
-        )
-        catch(dbt, "dbt build")
-
-        success = tasks.SnsPublish(
-            self, STATE_SUCCESS_NOTICE, topic=self.topic, subject=f"{name_prefix}: analytics pipeline succeeded",
-            message=sfn.TaskInput.from_text(sfn.JsonPath.format(
-                "Batch {} (execution {}) is published. {}",
-                sfn.JsonPath.string_at("$.ingest_date"), sfn.JsonPath.execution_name,
-                sfn.JsonPath.string_at("$.dbt.message"),
-            )),
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        catch(success, STATE_SUCCESS_NOTICE)
-        success.next(sfn.Succeed(self, "Pipeline succeeded"))
-
-        after_dbt: sfn.IChainable = success
-        if dataset_ids:
-            after_dbt = self._quicksight_refresh(dataset_ids, poll_interval, catch, success)
-
-        tests_failed = sfn.Pass(
-            self, "dbt tests failed",
-            parameters={"Error": "DbtTestsFailed", "Cause": sfn.JsonPath.string_at("$.dbt.message")},
-            result_path="$.error",
-        ).next(on_failure(FAILURE_STEP_DBT_TESTS))
-        dbt.next(
-            sfn.Choice(self, STATE_DBT_CHOICE)
-            .when(sfn.Condition.string_equals("$.dbt.outcome", "passed"), after_dbt)
-            .otherwise(tests_failed)
-        )
-
-        start: sfn.IChainable = dbt
-        if ingest_jobs:
-            start = sfn.Choice(self, "Skip ingest?").when(
-                sfn.Condition.and_(sfn.Condition.is_present("$.skip_ingest"),
-                                   sfn.Condition.boolean_equals("$.skip_ingest", True)),
-                dbt,
-            ).otherwise(ingest.next(dbt))
-
-        log_group = logs.LogGroup(self, "StateMachineLogs", encryption_key=self._logs_key,
-                                  retention=self._log_retention, removal_policy=self._removal_policy)
-        machine = sfn.StateMachine(
-            self, "StateMachine",
-            comment=f"{name_prefix} analytics pipeline: Glue → dbt (CodeBuild) → QuickSight",
-            definition_body=sfn.DefinitionBody.from_chainable(start),
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            # Execution data stays out of the logs: task inputs carry Step Functions task tokens.
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
-            tracing_enabled=True,
-            timeout=timeout,
-        )
-        return machine
-
-    def _dataset_arns(self, dataset_ids: list[str]) -> list[str]:
-        # CreateIngestion/DescribeIngestion authorize on the ingestion resource, whose id the state machine
-        # generates per run (States.UUID()): each dataset's ingestion/*, nothing else.
-        stack = Stack.of(self)
-        return [stack.format_arn(service="quicksight", resource="dataset", resource_name=f"{d}/ingestion/*")
-                for d in dataset_ids]
-
-    def _quicksight_refresh(self, dataset_ids: list[str], poll_interval: Duration, catch, success) -> sfn.IChainable:
-        account = Stack.of(self).account
-        create = tasks.CallAwsService(
-            self, "Create ingestion", service="quicksight", action="createIngestion",
-            parameters={"AwsAccountId": account, "DataSetId": sfn.JsonPath.string_at("$.dataset_id"),
-                        "IngestionId": sfn.JsonPath.string_at("$.ingestion_id"), "IngestionType": "FULL_REFRESH"},
-            iam_resources=self._dataset_arns(dataset_ids),
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        create.add_retry(errors=[*_SDK_TRANSIENT_ERRORS, "QuickSight.LimitExceededException"],
-                         interval=Duration.seconds(30), max_attempts=4, backoff_rate=2,
-                         jitter_strategy=sfn.JitterType.FULL)
-        wait = sfn.Wait(self, "Wait for ingestion", time=sfn.WaitTime.duration(poll_interval))
-        describe = tasks.CallAwsService(
-            self, "Describe ingestion", service="quicksight", action="describeIngestion",
-            parameters={"AwsAccountId": account, "DataSetId": sfn.JsonPath.string_at("$.dataset_id"),
-                        "IngestionId": sfn.JsonPath.string_at("$.ingestion_id")},
-            iam_resources=self._dataset_arns(dataset_ids),
-            result_selector={"status": sfn.JsonPath.string_at("$.Ingestion.IngestionStatus")},
-            result_path="$.ingestion",
-        )
-        describe.add_retry(errors=_SDK_TRANSIENT_ERRORS, interval=Duration.seconds(10), max_attempts=4,
-                           backoff_rate=2, jitter_strategy=sfn.JitterType.FULL)
-        finished = (
-            sfn.Choice(self, "Ingestion finished?")
-            .when(sfn.Condition.string_equals("$.ingestion.status", "COMPLETED"), sfn.Succeed(self, "Dataset refreshed"))
-            .when(sfn.Condition.or_(sfn.Condition.string_equals("$.ingestion.status", "FAILED"),
-                                    sfn.Condition.string_equals("$.ingestion.status", "CANCELLED")),
-                  sfn.Fail(self, "Ingestion failed", error="QuickSightIngestionFailed",
-                           cause="A SPICE ingestion ended FAILED or CANCELLED: see the dataset's refresh history"))
-            .otherwise(wait)
-        )
-        create.next(wait).next(describe).next(finished)
-
-        listed = sfn.Pass(self, "List QuickSight datasets", result=sfn.Result.from_array(dataset_ids),
-                          result_path="$.quicksight_datasets")
-        refresh = sfn.Map(
-            self, STATE_REFRESH, items_path="$.quicksight_datasets", max_concurrency=5,
-            item_selector={
-                "dataset_id": sfn.JsonPath.string_at("$$.Map.Item.Value"),
-                # IngestionId must be unique per dataset (ARCHITECTURE.md).
-                "ingestion_id": sfn.JsonPath.uuid(),
-            },
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        refresh.item_processor(create)
-        catch(refresh, STATE_REFRESH)
-        return listed.next(refresh).next(success)
-
-    def _alarms(self, workgroup_name: str, usage_limit_rpu_hours: int, usage_limit_period: str) -> dict[str, cloudwatch.Alarm]:
-        action = cw_actions.SnsAction(self.topic)
-        five_minutes = Duration.minutes(5)
-        alarms: dict[str, cloudwatch.Alarm] = {}
-
-        def alarm(name: str, metric: cloudwatch.IMetric, description: str, threshold: float = 1) -> None:
-            created = cloudwatch.Alarm(
-                self, f"{name}Alarm", metric=metric, threshold=threshold, evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING, alarm_description=description,
-            )
-            created.add_alarm_action(action)
-            alarms[name] = created
-
-        sm = self.state_machine
-        alarm("PipelineFailed", sm.metric_failed(period=five_minutes, statistic="Sum"),
-              "A pipeline execution failed: read the SNS alert naming the step")
-        alarm("PipelineTimedOut", sm.metric_timed_out(period=five_minutes, statistic="Sum"),
-              "A pipeline execution hit the state machine timeout: check the Glue and dbt durations")
-        alarm("PipelineAborted", sm.metric_aborted(period=five_minutes, statistic="Sum"),
-              "A pipeline execution was stopped (by hand or by a deployment)")
-        if self._glue_failure_rule is not None:
-            alarm("GlueJobFailed",
-                  cloudwatch.Metric(namespace="AWS/Events", metric_name="TriggeredRules",
-                                    dimensions_map={"RuleName": self._glue_failure_rule.rule_name},
-                                    period=five_minutes, statistic="Sum"),
-                  "An ingest Glue job run failed (pipeline or backfill): see the Glue job run and the SNS message")
-        for name, fn in (("StartPipeline", self.start_pipeline), ("StartDbtBuild", self.start_dbt_build),
-                         ("DbtBuildCallback", self.dbt_build_callback)):
-            alarm(f"{name}Errors", fn.metric_errors(period=five_minutes, statistic="Sum"),
-                  f"The {name} Lambda raised errors: read its log group")
-        alarm("DeadLetters", self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-            period=five_minutes, statistic="Maximum"),
-              "Events or schedules could not be delivered to the orchestration Lambdas: inspect the DLQ messages")
-        alarm("DbtTestFailures",
-              cloudwatch.Metric(namespace=self.metrics_namespace, metric_name="DbtTestFailures",
-                                dimensions_map={"service": "dbt_build_callback"}, period=Duration.hours(1),
-                                statistic="Maximum"),
-              "dbt tests failed: the marts were not published to QuickSight; see the alert naming the tests")
-        # The usage limit itself has no alarmable metric in CloudFormation: alarm when a day's RPU-hours use the
-        # limit up faster than its period allows (ComputeSeconds are RPU-seconds per workgroup).
-        period_days = {"daily": 1, "weekly": 7, "monthly": 30}[usage_limit_period]
-        alarm("RedshiftUsage",
-              cloudwatch.MathExpression(
-                  expression="compute / 3600", label="RPU-hours per day", period=Duration.days(1),
-                  using_metrics={"compute": cloudwatch.Metric(
-                      namespace="AWS/Redshift-Serverless", metric_name="ComputeSeconds",
-                      dimensions_map={"Workgroup": workgroup_name}, statistic="Sum", period=Duration.days(1))},
-              ),
-              f"Redshift Serverless used more than its {usage_limit_period} usage limit allows per day "
-              f"({usage_limit_rpu_hours} RPU-hours per {usage_limit_period} period)",
-              threshold=round(usage_limit_rpu_hours / period_days, 2))
-        return alarms
-
-    def _dashboard(self, name_prefix: str, workgroup_name: str) -> cloudwatch.Dashboard:
-        sm = self.state_machine
-        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.days(7))
-        dashboard.add_widgets(
-            cloudwatch.TextWidget(markdown=f"# {name_prefix} analytics pipeline\nGlue → dbt (CodeBuild) → QuickSight. "
-                                           "Alarms notify the alerts topic.", width=24, height=2),
-        )
-        dashboard.add_widgets(
-            cloudwatch.GraphWidget(title="Pipeline executions", width=8, left=[
-                sm.metric_started(statistic="Sum"), sm.metric_succeeded(statistic="Sum"),
-                sm.metric_failed(statistic="Sum"), sm.metric_timed_out(statistic="Sum")]),
-            cloudwatch.GraphWidget(title="Pipeline duration (ms)", width=8, left=[sm.metric_time(statistic="Maximum")]),
-            cloudwatch.GraphWidget(title="dbt test failures", width=8, left=[self.alarms["DbtTestFailures"].metric]),
-        )
-        glue_failures = [self.alarms["GlueJobFailed"].metric] if "GlueJobFailed" in self.alarms else []
-        dashboard.add_widgets(
-            cloudwatch.GraphWidget(title="Glue ingest failures", width=8, left=glue_failures),
-            cloudwatch.GraphWidget(title="Lambda errors", width=8, left=[
-                self.alarms[f"{n}Errors"].metric for n in ("StartPipeline", "StartDbtBuild", "DbtBuildCallback")]),
-            cloudwatch.GraphWidget(title="Dead letters", width=8, left=[self.alarms["DeadLetters"].metric]),
-        )
-        dashboard.add_widgets(
-            cloudwatch.GraphWidget(title=f"Redshift {workgroup_name}: RPU-hours per day", width=12,
-                                   left=[self.alarms["RedshiftUsage"].metric]),
-            cloudwatch.AlarmStatusWidget(title="Alarms", width=12, alarms=list(self.alarms.values())),
-        )
-        return dashboard

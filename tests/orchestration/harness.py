@@ -9,7 +9,10 @@ against moto. What is simulated, because moto cannot run it:
 - Gaps of moto 5.2 (ARCHITECTURE.md): `quicksight describe_ingestion` is added (RUNNING once, then the scenario's
   status); glue .sync needs a callback endpoint to exist; a Parallel
   re-raising a branch's States.* error; SendTaskFailure keeping its cause; Glue runs of chosen jobs end FAILED; Wait states are
-  shortened to 0 s so tests stay fast.
+  shortened to 0 s (the queue's to 1 s) and the dbt task's heartbeat to HEARTBEAT_SECONDS so tests stay fast; a
+  handler that raises answers as Lambda does (FunctionError, errorType = the exception's class name); moto's
+  CodeBuild reports every build SUCCEEDED when described, the harness reports IN_PROGRESS until its build ends.
+- Several executions can run at once (`run_many`), on one state machine, to exercise the run queue.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ from moto import mock_aws
 # lambdas/ on sys.path, the region/account moto serves, events and a fake Lambda context: the same as every
 # other in-process handler test
 from tests.fixtures.lambdas import ACCOUNT, REGION, FakeContext, load_event
+
+from infra.constructs.pipeline_states import STATE_QUEUED
+
+HEARTBEAT_SECONDS = 4  # the dbt task's heartbeat timeout under the harness (the real one is minutes)
 
 # --- CloudFormation reference resolution ---------------------------------------------------------------------
 
@@ -143,6 +150,12 @@ class Scenario:
     ingestion_status: str = "COMPLETED"
     # function logical-id prefix → number of invocations that fail with a transient Lambda service error first
     throttled_invocations: dict[str, int] = field(default_factory=dict)
+    build_seconds: float = 0.3  # how long the simulated dbt build runs before its final state event
+    build_calls_back: bool = True  # False: the build is lost (no event ever reaches the callback)
+    duplicate_callback: bool = False  # EventBridge delivers the final state event twice
+    codebuild_refusals: int = 0  # StartBuild calls answered AccountLimitExceededException first
+    queued_ingestion_polls: int = 0  # polls that see each SPICE ingestion QUEUED behind a running one
+    sns_failures: int = 0  # SNS Publish calls that fail with a transient error first
 
 
 @dataclass
@@ -155,6 +168,10 @@ class RunResult:
     builds: list[dict]  # StartBuild requests
     glue_runs: list[str]  # job names started
     invocations: list[str]  # lambda logical ids invoked (incl. throttled attempts)
+
+    name: str = ""
+    started: float = 0.0  # time.monotonic() of start and end, to order executions
+    ended: float = 0.0
 
     def states_entered(self) -> list[str]:
         return [e["stateEnteredEventDetails"]["name"] for e in self.history if "stateEnteredEventDetails" in e]
@@ -188,19 +205,38 @@ class PipelineHarness:
     def _definition(self) -> dict:
         raw = self.template["Resources"][self.machine_logical_id]["Properties"]["DefinitionString"]
         definition = json.loads(self.resolver.resolve(self.template, raw))
+        for name, state in self.states(definition).items():
+            if state.get("Type") == "Wait" and "Seconds" in state:
+                state["Seconds"] = 1 if name == STATE_QUEUED else 0
+            if "HeartbeatSeconds" in state:
+                state["HeartbeatSeconds"] = HEARTBEAT_SECONDS
+            for retry in state.get("Retry", []):  # same retries, seconds apart instead of minutes
+                retry["IntervalSeconds"] = min(retry.get("IntervalSeconds", 1), 1)
+        return definition
 
-        def shorten_waits(states: dict) -> None:
-            for state in states.values():
-                if state.get("Type") == "Wait" and "Seconds" in state:
-                    state["Seconds"] = 0
+    @staticmethod
+    def states(definition: dict) -> dict[str, dict]:
+        """Every state by name, nested ones (Parallel branches, Map processors) included."""
+        found: dict[str, dict] = {}
+
+        def walk(states: dict) -> None:
+            for name, state in states.items():
+                found[name] = state
                 for branch in state.get("Branches", []):
-                    shorten_waits(branch["States"])
+                    walk(branch["States"])
                 for key in ("ItemProcessor", "Iterator"):
                     if key in state:
-                        shorten_waits(state[key]["States"])
+                        walk(state[key]["States"])
 
-        shorten_waits(definition["States"])
-        return definition
+        walk(definition["States"])
+        return found
+
+    def set_queue_limit(self, seconds: int) -> None:
+        """How long an execution may wait for earlier ones (the real limit is hours)."""
+        for state in self.states(self.definition).values():
+            parameters = state.get("Parameters") or {}
+            if "max_wait_seconds" in parameters:
+                parameters["max_wait_seconds"] = seconds
 
     def function(self, folder: str) -> str:
         (logical_id,) = [k for k, f in self.functions.items() if f["handler"] == f"{folder}.app.handler"]
@@ -223,22 +259,30 @@ class PipelineHarness:
                                    "AWS_DEFAULT_REGION": REGION})
                 aws.reset_clients()
                 module = importlib.import_module(module_name)
-                module.settings.cache_clear()
+                if hasattr(module, "settings"):
+                    module.settings.cache_clear()
                 return module.handler(copy.deepcopy(event), FakeContext())
             finally:
                 os.environ.clear()
                 os.environ.update(saved)
                 aws.reset_clients()
 
-    # --- one execution ---------------------------------------------------------------------------------------
+    # --- executions -------------------------------------------------------------------------------------------
     def run(self, scenario: Scenario, execution_input: dict, name: str = "batch-2026-11-24-run01",
             timeout_s: float = 90) -> RunResult:
+        return self.run_many(scenario, [(name, execution_input)], timeout_s=timeout_s)[0]
+
+    def run_many(self, scenario: Scenario, executions: list[tuple[str, dict]], *, stagger_s: float = 0.2,
+                 timeout_s: float = 120) -> list[RunResult]:
+        """Start every (name, input) on one state machine, `stagger_s` apart, and wait for all of them."""
         config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
         with mock_aws(config=config):
-            return self._run(scenario, execution_input, name, timeout_s)
+            return self._run(scenario, executions, stagger_s, timeout_s)
 
-    def _run(self, scenario: Scenario, execution_input: dict, name: str, timeout_s: float) -> RunResult:
+    def _run(self, scenario: Scenario, executions: list[tuple[str, dict]], stagger_s: float,
+             timeout_s: float) -> list[RunResult]:
         from moto.awslambda_simple.models import LambdaSimpleBackend
+        from moto.codebuild.models import CodeBuildBackend
         from moto.codebuild.responses import CodeBuildResponse
         from moto.core.exceptions import JsonRESTError
         from moto.glue.models import FakeJob
@@ -251,6 +295,8 @@ class PipelineHarness:
         invocations: list[str] = []
         describe_calls: dict[str, int] = {}
         throttles = dict(scenario.throttled_invocations)
+        refusals = {"left": scenario.codebuild_refusals}
+        build_status: dict[str, str] = {}  # build id -> status the harness reports (IN_PROGRESS until it ends)
         mp = self.monkeypatch
 
         def invoke(backend, function_name, qualifier, body, headers, response_headers):
@@ -260,7 +306,11 @@ class PipelineHarness:
                 if logical_id.startswith(prefix) and remaining > 0:
                     throttles[prefix] = remaining - 1
                     raise JsonRESTError("TooManyRequestsException", "Rate exceeded")
-            result = self.invoke_in_process(logical_id, json.loads(body))
+            try:
+                result = self.invoke_in_process(logical_id, json.loads(body))
+            except Exception as exc:  # what Lambda answers for an unhandled exception
+                response_headers["x-amz-function-error"] = "Unhandled"
+                return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
             return json.dumps(result).encode()
 
         mp.setattr(LambdaSimpleBackend, "invoke", invoke)
@@ -302,16 +352,28 @@ class PipelineHarness:
         original_start_build = CodeBuildResponse.start_build
 
         def start_build(response):
+            if refusals["left"] > 0:
+                refusals["left"] -= 1
+                raise JsonRESTError("AccountLimitExceededException", "Cannot have more than 1 builds in queue")
             request = json.loads(response.body)
-            builds.append(request)
             result = original_start_build(response)
             from moto.codebuild.models import codebuild_backends
 
             build_id = codebuild_backends[ACCOUNT][REGION].build_history[request["projectName"]][-1]
-            threading.Thread(target=self._finish_build, args=(scenario, request, build_id), daemon=True).start()
+            builds.append({**request, "build_id": build_id, "started": time.monotonic()})
+            build_status[build_id] = "IN_PROGRESS"
+            threading.Thread(target=self._finish_build, args=(scenario, request, build_id, build_status, builds[-1]),
+                             daemon=True).start()
             return result
 
         mp.setattr(CodeBuildResponse, "start_build", start_build)
+        original_batch_get_builds = CodeBuildBackend.batch_get_builds
+
+        def batch_get_builds(backend, ids):
+            return [{**b, "buildStatus": build_status.get(b["id"], "IN_PROGRESS")}
+                    for b in original_batch_get_builds(backend, ids)]
+
+        mp.setattr(CodeBuildBackend, "batch_get_builds", batch_get_builds)
 
         original_start_job_run = FakeJob.start_job_run
 
@@ -335,13 +397,32 @@ class PipelineHarness:
         def describe_ingestion(response):
             ingestion_id = response._get_param("IngestionId")
             describe_calls[ingestion_id] = describe_calls.get(ingestion_id, 0) + 1
-            # First poll: still running (exercises the Wait/describe loop); then the scenario's final status.
-            status = "RUNNING" if describe_calls[ingestion_id] == 1 else scenario.ingestion_status
+            n = describe_calls[ingestion_id]
+            # QUEUED behind another ingestion for the scenario's polls, RUNNING once, then the final status.
+            if n <= scenario.queued_ingestion_polls:
+                status = "QUEUED"
+            elif n == scenario.queued_ingestion_polls + 1:
+                status = "RUNNING"
+            else:
+                status = scenario.ingestion_status
             return json.dumps({"Ingestion": {"IngestionId": ingestion_id, "IngestionStatus": status,
                                              "Arn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:dataset/"
                                                     f"{response._get_param('DataSetId')}/ingestion/{ingestion_id}"},
                                "RequestId": "r", "Status": 200})
 
+        from moto.sns.exceptions import SNSException
+        from moto.sns.responses import SNSResponse
+
+        sns_left = {"n": scenario.sns_failures}
+        original_publish = SNSResponse.publish
+
+        def publish(response):
+            if sns_left["n"] > 0:
+                sns_left["n"] -= 1
+                raise SNSException("KMSThrottling", "Rate exceeded for the topic's KMS key")
+            return original_publish(response)
+
+        mp.setattr(SNSResponse, "publish", publish)
         mp.setattr(QuickSightResponse, "create_ingestion", create_ingestion)
         mp.setattr(QuickSightResponse, "describe_ingestion", describe_ingestion, raising=False)
 
@@ -352,22 +433,38 @@ class PipelineHarness:
             definition=json.dumps(self.definition),
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/pipeline",
         )["stateMachineArn"]
-        execution_arn = sfn.start_execution(stateMachineArn=machine_arn, name=name,
-                                            input=json.dumps(execution_input))["executionArn"]
+        started: dict[str, tuple[str, float]] = {}
+        for i, (name, execution_input) in enumerate(executions):
+            if i:
+                time.sleep(stagger_s)
+            arn = sfn.start_execution(stateMachineArn=machine_arn, name=name,
+                                      input=json.dumps(execution_input))["executionArn"]
+            started[name] = (arn, time.monotonic())
         deadline = time.monotonic() + timeout_s
-        while True:
-            described = sfn.describe_execution(executionArn=execution_arn)
-            if described["status"] != "RUNNING":
-                break
+        described: dict[str, dict] = {}
+        ended: dict[str, float] = {}
+        while len(described) < len(started):
+            for name, (arn, _) in started.items():
+                if name in described:
+                    continue
+                d = sfn.describe_execution(executionArn=arn)
+                if d["status"] != "RUNNING":
+                    described[name], ended[name] = d, time.monotonic()
             if time.monotonic() > deadline:
-                raise TimeoutError(f"execution still RUNNING after {timeout_s}s")
+                raise TimeoutError(f"executions still RUNNING after {timeout_s}s: "
+                                   f"{sorted(set(started) - set(described))}")
             time.sleep(0.1)
-        history = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
         topic = sns_backends[ACCOUNT][REGION].topics[topic_arn]
         notifications = [(n[2], n[1]) for n in topic.sent_notifications]
-        output = json.loads(described["output"]) if described.get("output") else None
-        return RunResult(described["status"], output, history, notifications, ingestions, builds, glue_runs,
-                         invocations)
+        results = []
+        for name, (arn, start) in started.items():
+            d = described[name]
+            history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+            mine = [n for n in notifications if name in n[1]] if len(started) > 1 else notifications
+            results.append(RunResult(
+                d["status"], json.loads(d["output"]) if d.get("output") else None, history, mine, ingestions,
+                builds, glue_runs, invocations, name=name, started=start, ended=ended[name]))
+        return results
 
     def _create_resources(self) -> str:
         """Moto resources named as the resolved template references expect them; returns the alerts topic ARN."""
@@ -389,25 +486,38 @@ class PipelineHarness:
             Name=self.resolver.name(self.template, topics[0]))["TopicArn"]
 
     # --- simulated CodeBuild -------------------------------------------------------------------------------
-    def _finish_build(self, scenario: Scenario, request: dict, build_id: str) -> None:
-        time.sleep(0.3)  # let the Lambda return and the task start waiting on its token
+    def _finish_build(self, scenario: Scenario, request: dict, build_id: str, build_status: dict[str, str],
+                      record: dict) -> None:
+        if not scenario.build_calls_back:
+            return  # lost: no phase change, no state change, no heartbeat ever reaches the waiting task
         env = {v["name"]: v["value"] for v in request.get("environmentVariablesOverride", [])}
         bucket, prefix = env["ARTIFACTS_S3_URI"][len("s3://"):].split("/", 1)
-        if scenario.run_results:
-            boto3.client("s3", region_name=REGION).put_object(
-                Bucket=bucket, Key=f"{prefix}/run_results.json",
-                Body=json.dumps(load_event(scenario.run_results)).encode())
         variables = [{"name": k, "type": "PLAINTEXT", "value": v} for k, v in env.items()]
         callback = self.function("dbt_build_callback")
-        for fixture, status in (("codebuild_build_phase_change.json", None),
-                                ("codebuild_build_state_succeeded.json", scenario.build_status)):
+
+        def deliver(fixture: str, status: str | None) -> None:
             event = load_event(fixture)
             event["detail"]["project-name"] = request["projectName"]
             event["detail"]["build-id"] = build_id
             event["detail"]["additional-information"]["environment"]["environment-variables"] = variables
             if status:
                 event["detail"]["build-status"] = status
-            self.invoke_in_process(callback, event)
+            try:
+                record.setdefault("callbacks", []).append(self.invoke_in_process(callback, event))
+            except Exception as exc:  # noqa: BLE001 - recorded for the test to see, not lost in this thread
+                record.setdefault("callbacks", []).append({"raised": repr(exc)})
+
+        time.sleep(0.3)  # let the Lambda return and the task start waiting on its token
+        deliver("codebuild_build_phase_change.json", None)
+        time.sleep(max(0.0, scenario.build_seconds - 0.3))
+        if scenario.run_results:
+            boto3.client("s3", region_name=REGION).put_object(
+                Bucket=bucket, Key=f"{prefix}/run_results.json",
+                Body=json.dumps(load_event(scenario.run_results)).encode())
+        build_status[build_id] = scenario.build_status
+        record["ended"] = time.monotonic()
+        for _ in range(2 if scenario.duplicate_callback else 1):
+            deliver("codebuild_build_state_succeeded.json", scenario.build_status)
 
 
 def stack_with_state_machine(templates: dict[str, dict]) -> dict:

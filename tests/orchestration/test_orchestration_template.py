@@ -69,7 +69,7 @@ def test_every_lambda_has_dlq_concurrency_kms_env_tracing_vpc_and_retention(synt
     functions = resources(template, "AWS::Lambda::Function")
     handlers = {f["Properties"]["Handler"] for f in functions.values()}
     assert handlers == {"start_pipeline.app.handler", "start_dbt_build.app.handler",
-                        "dbt_build_callback.app.handler"}
+                        "dbt_build_callback.app.handler", "pipeline_turn.app.handler"}
     groups = resources(template, "AWS::Logs::LogGroup")
     for logical_id, function in functions.items():
         props = function["Properties"]
@@ -102,11 +102,14 @@ def test_every_task_state_has_a_catch_to_the_alert(orchestration, dev):
     definition = json.loads(TemplateResolver(all_templates).resolve(orchestration, raw))
     top = definition["States"]
     for name, state in top.items():
-        if state["Type"] in ("Task", "Parallel", "Map") and name != "Send failure alert":
+        if state["Type"] in ("Task", "Parallel", "Map") and name not in ("Send failure alert", "Send success notice"):
             targets = [c["Next"] for c in state.get("Catch", [])]
             assert targets and all(t.startswith("Record failure: ") for t in targets), name
             assert all(top[t]["Next"] == "Send failure alert" for t in targets), name
     assert top["Send failure alert"]["Next"] == "Pipeline failed"
+    # a published batch stays published when its notice cannot be sent
+    (notice_catch,) = top["Send success notice"]["Catch"]
+    assert top[notice_catch["Next"]]["Next"] == "Pipeline succeeded"
     # failed dbt tests never reach the refresh: the Choice sends them to the alert
     choice = top["dbt passed?"]
     assert choice["Default"] == "dbt tests failed"
@@ -133,7 +136,7 @@ def test_alarms_cover_pipeline_glue_lambdas_dlq_dbt_tests_and_redshift(orchestra
         m["MetricStat"]["Metric"]["MetricName"] for a in alarms for m in a.get("Metrics", []) if "MetricStat" in m}
     assert {"ExecutionsFailed", "ExecutionsTimedOut", "Errors", "ApproximateNumberOfMessagesVisible",
             "DbtTestFailures", "ComputeSeconds"} <= metric_names
-    assert sum(1 for a in alarms if a.get("MetricName") == "Errors") == 3
+    assert sum(1 for a in alarms if a.get("MetricName") == "Errors") == 4
     assert all(a["AlarmActions"] for a in alarms)
     assert resources(orchestration, "AWS::CloudWatch::Dashboard")
 
@@ -159,3 +162,33 @@ def test_powertools_layer_is_the_pinned_pure_python_packages(dev):
     assert f"python/aws_lambda_powertools-{version}.dist-info/METADATA" in files
     assert any(f.startswith("python/aws_xray_sdk/") for f in files)
     assert not [f for f in files if f.endswith(".so")], "binary wheels would tie the layer to one Python build"
+
+
+def test_every_wait_is_bounded_below_the_execution_timeout(orchestration, dev):
+    """Each step times out by itself (and its Catch names it in the alert) before the execution's own timeout,
+    which would end the run TIMED_OUT without any alert naming the step."""
+    from tests.orchestration.harness import PipelineHarness, TemplateResolver
+
+    raw = only(orchestration, "AWS::StepFunctions::StateMachine")["DefinitionString"]
+    definition = json.loads(TemplateResolver([dev.template(s) for s in dev.stack_ids]).resolve(orchestration, raw))
+    states = PipelineHarness.states(definition)
+    tasks = {n: s for n, s in states.items() if s["Type"] == "Task"}
+    unbounded = [n for n, s in tasks.items() if "TimeoutSeconds" not in s
+                 and not s["Resource"].endswith((":sns:publish", "quicksight:createIngestion",
+                                                 "quicksight:describeIngestion"))]
+    assert not unbounded, f"task states without a timeout: {unbounded}"
+    glue = [s for n, s in tasks.items() if n.startswith("Ingest ")]
+    assert glue and all(s["TimeoutSeconds"] > s["Parameters"]["Timeout"] * 60 for s in glue)
+    dbt = tasks["Start dbt build"]
+    assert dbt["HeartbeatSeconds"] <= 20 * 60 < dbt["TimeoutSeconds"]
+    assert [r for r in dbt["Retry"] if r["ErrorEquals"] == ["BuildNotStarted"]]
+    # the two loops: the queue gives up in its Lambda (max_wait_seconds), the SPICE poll after a count
+    turn = tasks["Wait for earlier runs"]["Parameters"]["max_wait_seconds"]
+    poll_limit = [c for c in states["Ingestion finished?"]["Choices"] if "NumericGreaterThanEquals" in c]
+    assert turn > 0 and poll_limit and states[poll_limit[0]["Next"]]["Type"] == "Fail"
+    waits = sum(s.get("TimeoutSeconds", 0) for n, s in tasks.items() if not n.startswith("Ingest ")) + turn
+    waits += max(s["TimeoutSeconds"] for s in glue)
+    waits += poll_limit[0]["NumericGreaterThanEquals"] * states["Wait for ingestion"]["Seconds"]
+    assert definition["TimeoutSeconds"] > waits
+    for name in ("Send success notice", "Send failure alert"):
+        assert tasks[name]["Retry"], name

@@ -31,9 +31,28 @@ install() {
   dbt --version
 }
 
+heartbeat() {
+  # While dbt runs, tell the waiting pipeline task that this build is alive, every HEARTBEAT_SECONDS: the task's
+  # heartbeat timeout then notices a lost build (or a callback that never arrives) within minutes, not after the
+  # build timeout. The token is read fresh each time from the object start_dbt_build writes (a task retry gets a
+  # new token) and is never printed.
+  local bucket="${ARTIFACTS_S3_URI#s3://}" token
+  bucket="${bucket%%/*}"
+  while sleep "${HEARTBEAT_SECONDS:-300}"; do
+    token="$(aws s3 cp --only-show-errors "s3://$bucket/$TASK_TOKEN_S3_KEY" - 2>/dev/null)" || continue
+    aws stepfunctions send-task-heartbeat --task-token "$token" >/dev/null 2>&1 \
+      || echo "run_dbt.sh: heartbeat not accepted (the task may have ended)" >&2
+  done
+}
+
 build() {
   need DBT_TARGET
   cd "$project_dir"
+  if [[ -n "${TASK_TOKEN_S3_KEY:-}" && -n "${ARTIFACTS_S3_URI:-}" ]]; then  # started by the pipeline
+    heartbeat &
+    local heartbeat_pid=$!
+    trap 'kill "$heartbeat_pid" 2>/dev/null || true' EXIT
+  fi
   local common=(--project-dir . --profiles-dir . --target "$DBT_TARGET")
   # Stale sources stop the run before any model changes: the marts keep yesterday's consistent state.
   if ! dbt source freshness "${common[@]}" --output target/sources.json; then
