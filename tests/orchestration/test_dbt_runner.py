@@ -39,6 +39,7 @@ if [[ "$1" == "source" ]]; then
   exit "${FRESHNESS_EXIT:-0}"
 fi
 if [[ "$1" == "build" ]]; then
+  sleep "${BUILD_SLEEP:-0}"
   mkdir -p target logs && echo '{"args": {"which": "build"}}' > target/run_results.json
   echo '{}' > target/manifest.json && echo 'log line' > logs/dbt.log
   exit "${BUILD_EXIT:-0}"
@@ -46,6 +47,7 @@ fi
 """
 FAKE_AWS = """#!/usr/bin/env bash
 echo "aws $*" >> "$CALLS"
+if [[ "$1 $2" == "s3 cp" && "${@: -1}" == "-" ]]; then printf 'token-of-the-waiting-task'; fi
 """
 FAKE_PYTHON = """#!/usr/bin/env bash
 echo "python $*" >> "$CALLS"
@@ -79,7 +81,12 @@ def runner_env(tmp_path):
                               capture_output=True, text=True, timeout=60)
         return done, calls.read_text().splitlines()
 
+    run.calls = calls
     return run
+
+
+def calls_file(run) -> Path:
+    return run.calls
 
 
 def test_build_checks_freshness_then_builds_the_selection(runner_env):
@@ -128,3 +135,23 @@ def test_install_logs_in_to_codeartifact_then_installs_exactly_the_pins(runner_e
     assert calls[1].startswith("python -m pip install") and "--no-deps" in calls[1]
     assert calls[1].endswith(f"-r {RUNNER}/requirements.txt")
     assert calls[2] == "dbt --version"
+
+
+def test_the_running_build_heartbeats_with_the_waiting_tasks_token_and_stops_after(runner_env):
+    key = "dbt-runs/batch-2026-11-24-run01/orchestration/task-token"
+    done, calls = runner_env("build", TASK_TOKEN_S3_KEY=key, HEARTBEAT_SECONDS="0.3", BUILD_SLEEP="1.5")
+    assert done.returncode == 0, done.stderr
+    beats = [c for c in calls if c.startswith("aws stepfunctions send-task-heartbeat")]
+    assert len(beats) >= 2 and all(c.endswith("--task-token token-of-the-waiting-task") for c in beats)
+    assert f"aws s3 cp --only-show-errors s3://artifacts/{key} -" in calls
+    assert "token-of-the-waiting-task" not in done.stdout + done.stderr  # never printed
+    import time
+
+    time.sleep(0.8)  # the loop ended with the build: no beat after it
+    assert len([c for c in Path(calls_file(runner_env)).read_text().splitlines()
+                if c.startswith("aws stepfunctions")]) == len(beats)
+
+
+def test_a_build_started_by_hand_sends_no_heartbeat(runner_env):
+    done, calls = runner_env("build", HEARTBEAT_SECONDS="0.2", BUILD_SLEEP="0.6")
+    assert done.returncode == 0 and not [c for c in calls if "stepfunctions" in c]

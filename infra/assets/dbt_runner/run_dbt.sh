@@ -49,9 +49,11 @@ build() {
   need DBT_TARGET
   cd "$project_dir"
   if [[ -n "${TASK_TOKEN_S3_KEY:-}" && -n "${ARTIFACTS_S3_URI:-}" ]]; then  # started by the pipeline
-    heartbeat &
-    local heartbeat_pid=$!
-    trap 'kill "$heartbeat_pid" 2>/dev/null || true' EXIT
+    # stdout/stderr of the loop go to the build log, but it must not outlive the build step (it would keep the
+    # phase open): killed, with its sleep, when the script exits however it exits.
+    heartbeat </dev/null &
+    HEARTBEAT_PID=$!
+    trap 'pkill -P "$HEARTBEAT_PID" 2>/dev/null; kill "$HEARTBEAT_PID" 2>/dev/null; true' EXIT
   fi
   local common=(--project-dir . --profiles-dir . --target "$DBT_TARGET")
   # Stale sources stop the run before any model changes: the marts keep yesterday's consistent state.
