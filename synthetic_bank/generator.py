@@ -130,7 +130,56 @@ _HIGH_RISK = np.arange(_N_HOME + len(ref.FOREIGN_CITIES), len(_PLACES))
 COUNTRIES = sorted(set(PLACE_COUNTRY))
 _PLACE_COUNTRY_CODE = np.array([COUNTRIES.index(c) for c in PLACE_COUNTRY])
 _HOME_CURRENCY = [c[3] for c in ref.HOME_CITIES]
-CURRENCIES = sorted(set(_HOME_CURRENCY))
+CURRENCIES = sorted(set(_HOME_CURRENCY) | set(ref.COUNTRY_CURRENCY.values()))
+_COUNTRY_CURRENCY_CODE = np.array([CURRENCIES.index(ref.COUNTRY_CURRENCY[c]) for c in COUNTRIES])
+_HOME_COUNTRY_CODE = np.array([COUNTRIES.index(c[2]) for c in ref.HOME_CITIES])
+_HOME_CURRENCY_CODE = np.array([CURRENCIES.index(c) for c in _HOME_CURRENCY])
+FX_RATES_SEED = Path(__file__).resolve().parents[1] / "dbt" / "seeds" / "ref_fx_rates.csv"
+
+
+def _usd_per_unit() -> np.ndarray:
+    """USD per unit of each of CURRENCIES, from the dbt seed the warehouse converts with."""
+    rates = dict(line.split(",") for line in FX_RATES_SEED.read_text().splitlines()[1:] if line)
+    missing = [c for c in CURRENCIES if c not in rates]
+    if missing:
+        raise ValueError(f"{FX_RATES_SEED} has no rate for {missing}: add them")
+    return np.array([float(rates[c]) for c in CURRENCIES])
+
+
+# Age at opening, chosen so that the book TODAY (opening age + years as a customer, often a decade or more) is
+# census-shaped like a retail bank's (demo bank: 9 % 18-24, 25 % 25-34, 16-17 % 35-54, 14 % 55-64, 18.5 % 65+; US/UK/Canada
+# adults: 11 %, 17 %, 16 %, 15 %, 16 %, 22 %). Drawn from the same random numbers a uniform age used,
+# mapped through this distribution, so every other column of the bank stays as it was.
+AGE_AT_OPENING_BANDS = ((18, 25, 0.25), (25, 35, 0.17), (35, 45, 0.17), (45, 55, 0.15), (55, 65, 0.14),
+                        (65, 75, 0.08), (75, 90, 0.04))
+
+
+def _book_ages(uniform_days: np.ndarray, low: int, high: int) -> np.ndarray:
+    """Days of age: uniform draws in [low, high) mapped through the inverse CDF of AGE_AT_OPENING_BANDS."""
+    u = (uniform_days - low) / (high - low)
+    edges = np.cumsum([0.0] + [share for _, _, share in AGE_AT_OPENING_BANDS])
+    edges /= edges[-1]
+    band = np.clip(np.searchsorted(edges, u, side="right") - 1, 0, len(AGE_AT_OPENING_BANDS) - 1)
+    start = np.array([b[0] for b in AGE_AT_OPENING_BANDS])[band]
+    width = np.array([b[1] - b[0] for b in AGE_AT_OPENING_BANDS])[band]
+    within = (u - edges[band]) / (edges[band + 1] - edges[band])
+    return np.floor((start + within * width) * 365).astype(np.int64)
+
+
+def _settlement(types: np.ndarray, country: np.ndarray, home: np.ndarray,
+                cents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(currency code, amount in cents of that currency) per transaction. A card purchase or cash withdrawal in
+    another country than the customer's home settles in that country's currency (the card network converts; the
+    bank then charges its FX fee); everything else is in the home currency. Amounts are generated in the home
+    currency and converted at the reference rates, so their USD value is unchanged up to rounding."""
+    home_currency = _HOME_CURRENCY_CODE[home]
+    abroad = (np.isin(types, [TXN_TYPES.index("purchase"), TXN_TYPES.index("withdrawal")]) & (country >= 0)
+              & (country != _HOME_COUNTRY_CODE[home]))
+    local = np.where(country >= 0, _COUNTRY_CURRENCY_CODE[np.maximum(country, 0)], home_currency)
+    currency = np.where(abroad, local, home_currency)
+    usd = _usd_per_unit()
+    converted = np.round(cents * usd[home_currency] / usd[currency]).astype(np.int64)
+    return currency, np.where(abroad, np.maximum(converted, 1), cents)
 
 
 def _merchant_table():
@@ -247,7 +296,7 @@ class SyntheticBank:
         missing_occ = rng.random(N) < 0.01
         kyc = rng.choice(4, size=N, p=[0.9, 0.06, 0.01, 0.03])
         risk = rng.choice(3, size=N, p=[0.75, 0.2, 0.05])
-        age_days = rng.integers(18 * 365, 85 * 365, N)
+        age_days = _book_ages(rng.integers(18 * 365, 85 * 365, N), 18 * 365, 85 * 365)
         created_epoch = self.start_day + self.created
         kyc_verified = np.minimum(created_epoch + rng.integers(0, 30, N), self.start_day + self.D - 1)
         kyc_verified = np.maximum(kyc_verified, np.minimum(created_epoch, self.start_day + self.D - 1))
@@ -707,13 +756,14 @@ class SyntheticBank:
         confirmed &= rng.random(n) < CONFIRMED_FRAUD_SHARE
         lat_ok = ~np.isnan(t["lat"])
         merchant = t["merchant"]
-        currency = np.array([CURRENCIES.index(_HOME_CURRENCY[h]) for h in range(_N_HOME)])[self.home[t["cust"]]]
+        home = self.home[t["cust"]]
+        currency, cents = _settlement(t["type"], t["country"], home, t["cents"])
         columns = {
             "transaction_id": IdColumn("TXN", 10, ids),
             "customer_id": IdColumn("CUST", 7, t["cust"] + 1),
             "account_id": IdColumn("ACC", 8, t["acct"] + 1),
             "transaction_type": categorical(t["type"], TXN_TYPES),
-            "amount": decimal_column(t["cents"], 2),
+            "amount": decimal_column(cents, 2),
             "currency": categorical(currency, CURRENCIES),
             "merchant_name": categorical(merchant, M_NAME),
             "merchant_category": categorical(_M_CAT_CODE[merchant], MERCHANT_CATEGORIES),

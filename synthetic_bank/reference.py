@@ -59,6 +59,15 @@ HIGH_RISK_CITIES: tuple[tuple[str, str, float, float], ...] = (
     ("Caracas", "Venezuela", 10.4806, -66.9036),
     ("Pyongyang", "North Korea", 39.0392, 125.7625),
 )
+
+# ISO 4217 currency a card purchase or cash withdrawal in each place's country settles in (home countries' too).
+# Their reference rates are the dbt seed ref_fx_rates.csv, which the generator reads (one list of rates).
+COUNTRY_CURRENCY: dict[str, str] = {
+    "USA": "USD", "UK": "GBP", "Canada": "CAD", "Mexico": "MXN",
+    "France": "EUR", "Germany": "EUR", "Spain": "EUR", "Italy": "EUR", "Japan": "JPY", "Australia": "AUD",
+    "Switzerland": "CHF", "Brazil": "BRL", "Singapore": "SGD", "UAE": "AED", "Romania": "RON", "Ukraine": "UAH",
+    "Nigeria": "NGN", "Russia": "RUB", "Iran": "IRR", "Myanmar": "MMK", "Venezuela": "VES", "North Korea": "KPW",
+}
 HIGH_RISK_COUNTRIES: tuple[str, ...] = tuple(sorted({c[1] for c in HIGH_RISK_CITIES}))
 
 # merchant_category -> (merchants as (name, MCC), median amount, lognormal sigma, share card-not-present, weight)

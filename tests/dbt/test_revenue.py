@@ -91,7 +91,9 @@ def test_daily_revenue_matches_independent_recomputation_to_the_cent(demo_lake, 
             "event_count from analytics_marts.fct_daily_revenue").fetchall()
     }
     assert len({k[3] for k in expected}) > 1  # the region splits revenue (several countries of residence)
-    assert {k[5] for k in expected} >= {"interchange_fee", "interest_income", "account_fee"}
+    assert {k[5] for k in expected} >= {"interchange_fee", "interest_income", "account_fee", "fx_fee"}
+    fx_events = sum(count for key, (_, count) in expected.items() if key[5] == "fx_fee")
+    assert fx_events > 50, "card purchases and withdrawals abroad settle in the merchant's currency"
     missing, extra = expected.keys() - actual.keys(), actual.keys() - expected.keys()
     assert not missing and not extra, (sorted(missing)[:5], sorted(extra)[:5])
     wrong = {k: (actual[k], expected[k]) for k in expected if actual[k] != expected[k]}

@@ -140,7 +140,11 @@ def _scenario_rows(bank, scenario):
     ids = labels.loc[(labels.entity_type == "transaction") & (labels.scenario == scenario), "entity_id"]
     rows = t[t.transaction_id.isin(ids)].copy()
     rows["ts"] = pd.to_datetime(rows.transaction_date)
-    rows["amt"] = rows.amount.astype(float)
+    # in USD, as the rules compare them: a purchase abroad is written in the merchant country's currency
+    from synthetic_bank.generator import FX_RATES_SEED
+
+    rates = pd.read_csv(FX_RATES_SEED).set_index("currency")["usd_per_unit"]
+    rows["amt"] = (rows.amount.astype(float) * rows.currency.map(rates)).round(2)
     return rows
 
 
@@ -245,3 +249,37 @@ def test_config_errors_say_what_to_do():
         BankConfig(customers=3)
     with pytest.raises(ValueError, match="--days"):
         BankConfig(days=2)
+
+
+def test_purchases_and_withdrawals_abroad_settle_in_the_merchant_countrys_currency(bank):
+    from synthetic_bank.generator import FX_RATES_SEED
+    from synthetic_bank.reference import COUNTRY_CURRENCY, HOME_CITIES
+
+    _, _, tables, _, _ = bank
+    tx = tables["transactions"]
+    customers = tables["customers"].drop_duplicates("customer_id", keep="last").set_index("customer_id")
+    home = tx["customer_id"].map(customers["country"])
+    home_currency = home.map({c[2]: c[3] for c in HOME_CITIES})
+    card_or_cash = tx["transaction_type"].isin(["purchase", "withdrawal"])
+    abroad = card_or_cash & tx["merchant_country"].ne("null") & tx["merchant_country"].ne(home)
+    assert abroad.sum() > 100
+    assert (tx.loc[abroad, "currency"] == tx.loc[abroad, "merchant_country"].map(COUNTRY_CURRENCY)).all()
+    assert (tx.loc[~abroad, "currency"] == home_currency[~abroad]).all()
+    assert tx.loc[abroad, "currency"].nunique() >= 6 and (tx.loc[abroad, "currency"] != home_currency[abroad]).all()
+    # converted at the warehouse's reference rates: a foreign purchase is as large in USD as a domestic one
+    rates = pd.read_csv(FX_RATES_SEED).set_index("currency")["usd_per_unit"]
+    usd = tx["amount"].astype(float) * tx["currency"].map(rates)
+    purchases = tx["transaction_type"].eq("purchase")
+    ratio = usd[abroad & purchases].median() / usd[~abroad & purchases].median()
+    assert 0.5 < ratio < 2.0, ratio
+
+
+def test_customer_ages_are_shaped_like_a_retail_banks_book(bank):
+    _, _, tables, _, _ = bank
+    customers = tables["customers"].drop_duplicates("customer_id", keep="last")
+    end = pd.Timestamp(CONFIG.end_date)
+    age = (end - pd.to_datetime(customers["date_of_birth"])).dt.days // 365
+    share = lambda lo, hi: ((age >= lo) & (age < hi)).mean()  # noqa: E731
+    assert age.min() >= 18
+    assert 0.05 < share(18, 25) < 0.15 and 0.12 < share(65, 200) < 0.25, age.describe()
+    assert all(0.10 < share(lo, lo + 10) < 0.30 for lo in (25, 35, 45, 55))

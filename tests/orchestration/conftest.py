@@ -76,3 +76,25 @@ def glue_templates(app_templates, construct_templates) -> dict[str, dict]:
 def quicksight_templates(app_templates, construct_templates) -> dict[str, dict]:
     """The app's templates once its pipeline refreshes QuickSight datasets; until then the construct-level one."""
     return app_templates if _definition_mentions(app_templates, "createIngestion") else construct_templates
+
+
+# --- the synthesized state machine under moto (harness.py): one per test, on the templates above -------------------
+def _harness(templates, monkeypatch):
+    from tests.orchestration.harness import PipelineHarness, stack_with_state_machine
+
+    return PipelineHarness(stack_with_state_machine(templates), list(templates.values()), monkeypatch)
+
+
+@pytest.fixture
+def harness(app_templates, monkeypatch):
+    return _harness(app_templates, monkeypatch)
+
+
+@pytest.fixture
+def glue_harness(glue_templates, monkeypatch):
+    return _harness(glue_templates, monkeypatch)
+
+
+@pytest.fixture
+def quicksight_harness(quicksight_templates, monkeypatch):
+    return _harness(quicksight_templates, monkeypatch)

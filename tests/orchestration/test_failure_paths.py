@@ -3,28 +3,12 @@ what happens, and what the alert says, when runs overlap, a build cannot start, 
 doubled, a SPICE ingestion waits behind another or never ends, and SNS fails for a moment. (One Glue job failing
 while four succeed: test_pipeline_under_moto.py::test_glue_failure_alerts_and_stops_before_dbt_and_quicksight.)"""
 
-import pytest
 
 from tests.orchestration.harness import Scenario
-from tests.orchestration.test_pipeline_under_moto import BATCH, _harness, alerts, dataset_ids
+from tests.orchestration.test_pipeline_under_moto import BATCH, alerts, dataset_ids
 
 NEXT_BATCH = {"ingest_date": "2026-11-25", "skip_ingest": False, "trigger": "on_demand"}
 BACKFILL = {"ingest_date": "2026-10-01", "skip_ingest": True, "trigger": "backfill"}
-
-
-@pytest.fixture
-def harness(app_templates, monkeypatch):
-    return _harness(app_templates, monkeypatch)
-
-
-@pytest.fixture
-def glue_harness(glue_templates, monkeypatch):
-    return _harness(glue_templates, monkeypatch)
-
-
-@pytest.fixture
-def quicksight_harness(quicksight_templates, monkeypatch):
-    return _harness(quicksight_templates, monkeypatch)
 
 
 def test_overlapping_runs_queue_in_start_order_and_both_complete(glue_harness):

@@ -17,30 +17,10 @@ Execution paths proved here:
 
 import json
 
-import pytest
 
-from tests.orchestration.harness import PipelineHarness, Scenario, stack_with_state_machine
+from tests.orchestration.harness import Scenario
 
 BATCH = {"ingest_date": "2026-11-24", "skip_ingest": False, "trigger": "schedule"}
-
-
-def _harness(templates, monkeypatch) -> PipelineHarness:
-    return PipelineHarness(stack_with_state_machine(templates), list(templates.values()), monkeypatch)
-
-
-@pytest.fixture
-def harness(app_templates, monkeypatch):
-    return _harness(app_templates, monkeypatch)
-
-
-@pytest.fixture
-def glue_harness(glue_templates, monkeypatch):
-    return _harness(glue_templates, monkeypatch)
-
-
-@pytest.fixture
-def quicksight_harness(quicksight_templates, monkeypatch):
-    return _harness(quicksight_templates, monkeypatch)
 
 
 def dataset_ids(harness) -> list[str]:
