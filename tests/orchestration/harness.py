@@ -210,8 +210,9 @@ class PipelineHarness:
                 state["Seconds"] = 1 if name == STATE_QUEUED else 0
             if "HeartbeatSeconds" in state:
                 state["HeartbeatSeconds"] = HEARTBEAT_SECONDS
-            for retry in state.get("Retry", []):  # same retries, seconds apart instead of minutes
-                retry["IntervalSeconds"] = min(retry.get("IntervalSeconds", 1), 1)
+            for retry in state.get("Retry", []):  # same retries, a second apart instead of minutes
+                retry["IntervalSeconds"] = 1
+                retry["BackoffRate"] = 1
         return definition
 
     @staticmethod

@@ -19,11 +19,13 @@
 {%- set since = lookback_start('transaction_at') if is_incremental() else none -%}
 {%- set context_start = dbt.dateadd('minute', -context_minutes, since) if is_incremental() else none -%}
 {#- cash just under the reporting threshold, judged in the transaction currency (each jurisdiction's threshold is
-    10,000 of its own currency) -#}
+    10,000 of its own currency); only cash in the account's own currency: an ATM withdrawal abroad (9,500 yen is
+    $64) is not cash the bank reports against its threshold -#}
 {%- set structuring_candidate -%}
 coalesce(
             transaction_type in ('deposit', 'withdrawal')
             and (merchant_category = 'cash' or channel in ('branch', 'atm'))
+            and coalesce(currency = account_currency, true)
             and amount >= {{ var('structuring_band_low') }} and amount < {{ var('structuring_threshold') }},
             false
         )
