@@ -35,25 +35,38 @@ heartbeat() {
   # While dbt runs, tell the waiting pipeline task that this build is alive, every HEARTBEAT_SECONDS: the task's
   # heartbeat timeout then notices a lost build (or a callback that never arrives) within minutes, not after the
   # build timeout. The token is read fresh each time from the object start_dbt_build writes (a task retry gets a
-  # new token) and is never printed.
-  local bucket="${ARTIFACTS_S3_URI#s3://}" token
+  # new token) and is never printed. SIGTERM (stop_heartbeat) ends it at once, its sleep included.
+  local bucket="${ARTIFACTS_S3_URI#s3://}" token sleeper=""
   bucket="${bucket%%/*}"
-  while sleep "${HEARTBEAT_SECONDS:-300}"; do
+  trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+  while true; do
+    sleep "${HEARTBEAT_SECONDS:-300}" &
+    sleeper=$!
+    wait "$sleeper" || true
     token="$(aws s3 cp --only-show-errors "s3://$bucket/$TASK_TOKEN_S3_KEY" - 2>/dev/null)" || continue
     aws stepfunctions send-task-heartbeat --task-token "$token" >/dev/null 2>&1 \
       || echo "run_dbt.sh: heartbeat not accepted (the task may have ended)" >&2
   done
 }
 
+HEARTBEAT_PID=""
+stop_heartbeat() {
+  if [[ -n "$HEARTBEAT_PID" ]]; then
+    kill -TERM "$HEARTBEAT_PID" 2>/dev/null || true
+    wait "$HEARTBEAT_PID" 2>/dev/null || true
+    HEARTBEAT_PID=""
+  fi
+}
+
 build() {
   need DBT_TARGET
   cd "$project_dir"
   if [[ -n "${TASK_TOKEN_S3_KEY:-}" && -n "${ARTIFACTS_S3_URI:-}" ]]; then  # started by the pipeline
-    # stdout/stderr of the loop go to the build log, but it must not outlive the build step (it would keep the
-    # phase open): killed, with its sleep, when the script exits however it exits.
+    # The loop must not outlive the build step (it would keep the phase open): stopped after dbt, and on any
+    # early exit (stale sources, an error) by the EXIT trap.
     heartbeat </dev/null &
     HEARTBEAT_PID=$!
-    trap 'pkill -P "$HEARTBEAT_PID" 2>/dev/null; kill "$HEARTBEAT_PID" 2>/dev/null; true' EXIT
+    trap stop_heartbeat EXIT
   fi
   local common=(--project-dir . --profiles-dir . --target "$DBT_TARGET")
   # Stale sources stop the run before any model changes: the marts keep yesterday's consistent state.
@@ -69,7 +82,10 @@ build() {
   if [[ "${DBT_FULL_REFRESH:-false}" == "true" ]]; then
     args+=(--full-refresh)
   fi
-  dbt build "${args[@]}"
+  local status=0
+  dbt build "${args[@]}" || status=$?
+  stop_heartbeat
+  return "$status"
 }
 
 upload() {
