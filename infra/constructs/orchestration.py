@@ -72,7 +72,7 @@ def powertools_layer_dir() -> str:
 
 
 class Orchestration(Construct):
-    """Attributes: ``state_machine``, ``topic``, ``dbt_runner``, ``start_pipeline``, ``start_dbt_build``,
+    """Attributes: ``state_machine``, ``topic`` (alerts), ``notices_topic``, ``dbt_runner``, ``start_pipeline``, ``start_dbt_build``,
     ``dbt_build_callback``, ``pipeline_turn`` (lambda Functions), ``glue_failure_rule``, ``lambda_security_group``, ``dead_letter_queue``,
     ``schedule``, ``alarms`` (by name), ``dashboard``, ``metrics_namespace``.
     """
@@ -117,7 +117,8 @@ class Orchestration(Construct):
         self._log_retention = log_retention
         self._logs_key = logs_key
 
-        # --- alerts: one KMS-encrypted topic for failure alerts, success notices and alarms -------------------------
+        # --- alerts (failure alerts, alarms, Glue failures) and success notices: two KMS-encrypted topics, each with
+        # its own key, so a problem with one (a key disabled, a throttled key, a topic policy) never silences the other
         alerts_key = kms.Key(
             self, "AlertsKey", enable_key_rotation=True, removal_policy=removal_policy,
             description="SNS alerts topic and the orchestration dead-letter queue",
@@ -134,8 +135,15 @@ class Orchestration(Construct):
             )
         self.topic = sns.Topic(self, "AlertsTopic", master_key=alerts_key, enforce_ssl=True,
                                display_name=f"{name_prefix} analytics pipeline")
+        notices_key = kms.Key(
+            self, "NoticesKey", enable_key_rotation=True, removal_policy=removal_policy,
+            description="SNS topic of the pipeline's success notices",
+        )
+        self.notices_topic = sns.Topic(self, "NoticesTopic", master_key=notices_key, enforce_ssl=True,
+                                       display_name=f"{name_prefix} analytics pipeline notices")
         for email in alert_emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
+            self.notices_topic.add_subscription(subscriptions.EmailSubscription(email))
 
         self.dead_letter_queue = sqs.Queue(
             self, "DeadLetterQueue", encryption=sqs.QueueEncryption.KMS, encryption_master_key=alerts_key,
@@ -233,6 +241,11 @@ class Orchestration(Construct):
                                  removal_policy=self._removal_policy),
         )
         self.state_machine.grant_task_response(self.dbt_build_callback)
+        # Publishing to a KMS-encrypted topic needs the publisher's own kms:GenerateDataKey/Decrypt on its key; the
+        # SnsPublish tasks grant only sns:Publish (without this, every alert and notice would fail with
+        # KMS.AccessDenied in AWS, which moto does not check).
+        for key in (self.topic.master_key, self.notices_topic.master_key):
+            key.grant(self.state_machine, "kms:GenerateDataKey", "kms:Decrypt")
         # Standalone policies: the functions/project do not depend on them, so the state machine (which references
         # the functions) can be referenced here without a dependency cycle.
         iam.Policy(self, "PipelineTurnListExecutions", roles=[self.pipeline_turn.role], statements=[

@@ -16,7 +16,8 @@ Every wait is bounded, and each bound fires inside the step so its Catch names t
 tasks (retried). The state machine's own timeout is above the sum of them, a backstop that should never fire first.
 Transient errors are retried where a retry can help: Glue's one-run limit and throttling, Lambda service errors, the
 dbt build that could not start yet (BuildNotStarted), QuickSight throttling and an ingestion already running, SNS.
-A success notice that cannot be sent does not turn a published batch into a failure.
+A success notice that cannot be sent does not turn a published batch into a failure; notices go to their own topic
+and key, so a broken notices topic never takes the failure alerts with it.
 """
 
 from __future__ import annotations
@@ -182,7 +183,7 @@ def build_state_machine(orch: Orchestration, *, name_prefix: str, ingest_jobs: M
     catch(dbt, "dbt build")
 
     success = tasks.SnsPublish(
-        orch, STATE_SUCCESS_NOTICE, topic=orch.topic, subject=f"{name_prefix}: analytics pipeline succeeded",
+        orch, STATE_SUCCESS_NOTICE, topic=orch.notices_topic, subject=f"{name_prefix}: analytics pipeline succeeded",
         message=sfn.TaskInput.from_text(sfn.JsonPath.format(
             "Batch {} (execution {}) is published. {}",
             sfn.JsonPath.string_at("$.ingest_date"), sfn.JsonPath.execution_name,

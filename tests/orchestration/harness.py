@@ -427,7 +427,7 @@ class PipelineHarness:
         mp.setattr(QuickSightResponse, "create_ingestion", create_ingestion)
         mp.setattr(QuickSightResponse, "describe_ingestion", describe_ingestion, raising=False)
 
-        topic_arn = self._create_resources()
+        topic_arns = self._create_resources()
         sfn = boto3.client("stepfunctions", region_name=REGION)
         machine_arn = sfn.create_state_machine(
             name=self.resolver.name(self.template, self.machine_logical_id),
@@ -455,8 +455,11 @@ class PipelineHarness:
                 raise TimeoutError(f"executions still RUNNING after {timeout_s}s: "
                                    f"{sorted(set(started) - set(described))}")
             time.sleep(0.1)
-        topic = sns_backends[ACCOUNT][REGION].topics[topic_arn]
-        notifications = [(n[2], n[1]) for n in topic.sent_notifications]
+        notifications = [(n[2], n[1]) for arn in topic_arns
+                         for n in sns_backends[ACCOUNT][REGION].topics[arn].sent_notifications]
+        self.notifications_by_topic = {arn.rsplit(":", 1)[-1]: [n[2] for n in
+                                                               sns_backends[ACCOUNT][REGION].topics[arn].sent_notifications]
+                                       for arn in topic_arns}
         results = []
         for name, (arn, start) in started.items():
             d = described[name]
@@ -467,8 +470,8 @@ class PipelineHarness:
                 builds, glue_runs, invocations, name=name, started=start, ended=ended[name]))
         return results
 
-    def _create_resources(self) -> str:
-        """Moto resources named as the resolved template references expect them; returns the alerts topic ARN."""
+    def _create_resources(self) -> list[str]:
+        """Moto resources named as the resolved template references expect them; returns the topic ARNs."""
         start_env, pipeline_env = self.env_of("start_dbt_build"), self.env_of("start_pipeline")
         boto3.client("s3", region_name=REGION).create_bucket(
             Bucket=start_env["ARTIFACTS_BUCKET"], CreateBucketConfiguration={"LocationConstraint": REGION})
@@ -482,9 +485,9 @@ class PipelineHarness:
             glue.create_job(Name=job, Role="glue", Command={"Name": "glueetl", "ScriptLocation": "s3://b/job.py"},
                             ExecutionProperty={"MaxConcurrentRuns": 5})
         topics = [k for k, r in self.template["Resources"].items() if r["Type"] == "AWS::SNS::Topic"]
-        assert len(topics) == 1, topics
-        return boto3.client("sns", region_name=REGION).create_topic(
-            Name=self.resolver.name(self.template, topics[0]))["TopicArn"]
+        assert len(topics) == 2, topics  # alerts, notices
+        sns = boto3.client("sns", region_name=REGION)
+        return [sns.create_topic(Name=self.resolver.name(self.template, t))["TopicArn"] for t in topics]
 
     # --- simulated CodeBuild -------------------------------------------------------------------------------
     def _finish_build(self, scenario: Scenario, request: dict, build_id: str, build_status: dict[str, str],

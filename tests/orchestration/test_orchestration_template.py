@@ -124,10 +124,14 @@ def test_schedule_and_alert_recipients_come_from_config(synth, env):
     assert schedule["State"] == ("ENABLED" if config.pipeline.schedule_enabled else "DISABLED")
     assert json.loads(schedule["Target"]["Input"])["trigger"] == "schedule"
     assert schedule["Target"]["DeadLetterConfig"]["Arn"]
-    topic = only(template, "AWS::SNS::Topic")
-    assert topic["KmsMasterKeyId"]
-    emails = sorted(s["Properties"]["Endpoint"] for s in resources(template, "AWS::SNS::Subscription").values())
-    assert emails == sorted(config.alert_emails)
+    topics = resources(template, "AWS::SNS::Topic")
+    assert len(topics) == 2  # failure alerts + alarms, success notices
+    keys = {t["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0] for t in topics.values()}
+    assert len(keys) == 2, "each topic has its own key: one broken key never silences both"
+    for topic_id in topics:
+        emails = sorted(s["Properties"]["Endpoint"] for s in resources(template, "AWS::SNS::Subscription").values()
+                        if s["Properties"]["TopicArn"] == {"Ref": topic_id})
+        assert emails == sorted(config.alert_emails), topic_id
 
 
 def test_alarms_cover_pipeline_glue_lambdas_dlq_dbt_tests_and_redshift(orchestration):
@@ -192,3 +196,18 @@ def test_every_wait_is_bounded_below_the_execution_timeout(orchestration, dev):
     assert definition["TimeoutSeconds"] > waits
     for name in ("Send success notice", "Send failure alert"):
         assert tasks[name]["Retry"], name
+
+
+def test_the_state_machine_can_publish_to_both_encrypted_topics(orchestration):
+    """SNS needs the publisher's own kms:GenerateDataKey/Decrypt on the topic's key: with sns:Publish alone every
+    alert and notice fails with KMS.AccessDenied in AWS (moto does not check)."""
+    machine_role = only(orchestration, "AWS::StepFunctions::StateMachine")["RoleArn"]["Fn::GetAtt"][0]
+    statements = [st for p in resources(orchestration, "AWS::IAM::Policy").values()
+                  if {"Ref": machine_role} in p["Properties"]["Roles"]
+                  for st in p["Properties"]["PolicyDocument"]["Statement"]]
+    for topic in resources(orchestration, "AWS::SNS::Topic").values():
+        key = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+        granted = [st for st in statements if {"Fn::GetAtt": [key, "Arn"]} in
+                   (st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])]
+        actions = {a for st in granted for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])}
+        assert {"kms:GenerateDataKey", "kms:Decrypt"} <= actions, key
