@@ -201,6 +201,9 @@ class PipelineHarness:
             for logical_id, r in resources.items()
             if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler", "").endswith(".app.handler")
         }
+        self._env_keys = sorted({k for f in self.functions.values() for k in f["env"]})
+        for key in [*self._env_keys, "POWERTOOLS_TRACE_DISABLED", "AWS_LAMBDA_FUNCTION_NAME"]:
+            monkeypatch.setenv(key, os.environ.get(key, ""))  # restored after the test
 
     def _definition(self) -> dict:
         raw = self.template["Resources"][self.machine_logical_id]["Properties"]["DefinitionString"]
@@ -253,9 +256,13 @@ class PipelineHarness:
         spec = self.functions[logical_id]
         module_name = spec["handler"].rsplit(".", 1)[0]
         with self.lock:
-            saved = dict(os.environ)
+            # Only overwrite values, never clear or delete keys: moto's interpreter threads (other executions) read
+            # os.environ meanwhile, and a key vanishing under a copy of it raises KeyError there. Every function's
+            # keys are set (the others' to ""), so no setting leaks from one function into another; the test's
+            # monkeypatch restores the environment afterwards.
             try:
-                os.environ.update(spec["env"])
+                for key in self._env_keys:
+                    os.environ[key] = spec["env"].get(key, "")
                 os.environ.update({"POWERTOOLS_TRACE_DISABLED": "true", "AWS_LAMBDA_FUNCTION_NAME": logical_id,
                                    "AWS_DEFAULT_REGION": REGION})
                 aws.reset_clients()
@@ -264,8 +271,6 @@ class PipelineHarness:
                     module.settings.cache_clear()
                 return module.handler(copy.deepcopy(event), FakeContext())
             finally:
-                os.environ.clear()
-                os.environ.update(saved)
                 aws.reset_clients()
 
     # --- executions -------------------------------------------------------------------------------------------
