@@ -221,8 +221,8 @@ class Orchestration(Construct):
             conditions={"StringLike": {"s3:prefix": f"{self.dbt_runner.artifacts_prefix}/*"}}))
         data_key.grant_decrypt(self.dbt_build_callback)
 
-        # Queue: the first state asks it whether an earlier execution still runs. It finds the state machine from
-        # the execution ARN it is given (no reference to the state machine, which references it).
+        # Queue: the first state asks it whether an earlier execution still runs; the state machine's ARN comes in the
+        # payload from the execution context (configuring it would be a reference cycle: the machine references it).
         self.pipeline_turn = self._function("PipelineTurn", "pipeline_turn", reserved_concurrency=5, environment={})
 
         # --- state machine -------------------------------------------------------------------------------------

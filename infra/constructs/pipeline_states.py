@@ -127,6 +127,7 @@ def build_state_machine(orch: Orchestration, *, name_prefix: str, ingest_jobs: M
     turn = tasks.LambdaInvoke(
         orch, STATE_TURN, lambda_function=orch.pipeline_turn,
         payload=sfn.TaskInput.from_object({
+            "state_machine_arn": sfn.JsonPath.string_at("$$.StateMachine.Id"),
             "execution_arn": sfn.JsonPath.execution_id,
             "started_at": sfn.JsonPath.execution_start_time,
             "max_wait_seconds": int(bounds.queue.to_seconds()),

@@ -6,9 +6,9 @@ started before it (ties broken by name, so of two runs started in the same insta
 state machine waits and asks again while the answer is no; after `max_wait_seconds` this raises `QueueTimedOut`,
 which the state machine's Catch turns into an alert naming the step and the run it waited for.
 
-Payload (from the state machine): {"execution_arn": $$.Execution.Id, "started_at": $$.Execution.StartTime,
-"max_wait_seconds": N}. The state machine ARN is derived from the execution ARN, so this function needs no
-reference to the state machine (which references it) in its configuration.
+Payload (from the state machine): {"state_machine_arn": $$.StateMachine.Id, "execution_arn": $$.Execution.Id,
+"started_at": $$.Execution.StartTime, "max_wait_seconds": N}: taken from the execution context, so this function
+needs no reference to the state machine (which references it) in its configuration.
 """
 
 from __future__ import annotations
@@ -26,25 +26,17 @@ class QueueTimedOut(RuntimeError):
     """This run waited longer than allowed for an earlier run to end."""
 
 
-def state_machine_arn(execution_arn: str) -> str:
-    # arn:aws:states:<region>:<account>:execution:<state machine name>:<execution name>
-    parts = execution_arn.split(":")
-    if len(parts) != 8 or parts[5] != "execution":
-        raise events.BadEvent(f"execution_arn {execution_arn!r} is not a Step Functions execution ARN")
-    return ":".join(parts[:5] + ["stateMachine", parts[6]])
-
-
 def _started(value: Any) -> datetime:
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def earlier_running(execution_arn: str, started_at: datetime) -> list[str]:
+def earlier_running(state_machine_arn: str, execution_arn: str, started_at: datetime) -> list[str]:
     """Names of RUNNING executions that started before this one (oldest first)."""
     me = execution_arn.rsplit(":", 1)[-1]
     ahead = []
     paginator = client("stepfunctions").get_paginator("list_executions")
-    for page in paginator.paginate(stateMachineArn=state_machine_arn(execution_arn), statusFilter="RUNNING"):
+    for page in paginator.paginate(stateMachineArn=state_machine_arn, statusFilter="RUNNING"):
         for e in page["executions"]:
             if e["executionArn"] == execution_arn:
                 continue
@@ -57,10 +49,11 @@ def earlier_running(execution_arn: str, started_at: datetime) -> list[str]:
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     what = "pipeline turn payload"
-    execution_arn = str(events.field(event, "execution_arn", what))
+    machine_arn = events.name(events.field(event, "state_machine_arn", what), "state_machine_arn")
+    execution_arn = events.name(events.field(event, "execution_arn", what), "execution_arn")
     started_at = _started(events.field(event, "started_at", what))
     max_wait = int(events.field(event, "max_wait_seconds", what))
-    ahead = earlier_running(execution_arn, started_at)
+    ahead = earlier_running(machine_arn, execution_arn, started_at)
     waited = (datetime.now(UTC) - started_at).total_seconds()
     if not ahead:
         logger.info("no earlier run is running: this run goes", extra={"waited_seconds": round(waited)})

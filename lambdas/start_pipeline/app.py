@@ -60,10 +60,6 @@ def settings() -> Settings:
     return load_settings(Settings)
 
 
-def parse_ingest_date(value: str) -> str:
-    return events.iso_date(value)
-
-
 def _executions(cfg: Settings, prefix: str) -> list[dict[str, Any]]:
     paginator = client("stepfunctions").get_paginator("list_executions")
     found = []
@@ -135,7 +131,7 @@ def handle_glue_success(cfg: Settings, detail: dict[str, Any]) -> dict[str, Any]
     # The ingest job takes one date, a comma-separated list, or none (= every date in landing): runs of one
     # backfill share the same value. The execution is labelled with the latest date ("all" without one).
     ingest_date_value = args.get(cfg.ingest_date_argument)
-    dates = sorted(parse_ingest_date(d.strip()) for d in ingest_date_value.split(",")) if ingest_date_value else []
+    dates = sorted(events.iso_date(d.strip()) for d in ingest_date_value.split(",")) if ingest_date_value else []
     label = dates[-1] if dates else "all"
 
     backfill_runs = {run["Id"]: run}  # listings can lag behind the event; the triggering run always counts

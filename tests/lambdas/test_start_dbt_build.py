@@ -7,7 +7,15 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.fixtures.lambdas import ACCOUNT, REGION, create_bucket, load_event, requests_sent, reset_settings
+from tests.fixtures.lambdas import (
+    ACCOUNT,
+    REGION,
+    create_bucket,
+    load_event,
+    report_build_statuses,
+    requests_sent,
+    reset_settings,
+)
 
 PROJECT = "fintech-dev-dbt-build"
 BUCKET = "artifacts-bucket"
@@ -36,19 +44,8 @@ def app(lambda_env):
 
 @pytest.fixture(autouse=True)
 def build_statuses(monkeypatch):
-    """buildStatus that BatchGetBuilds reports per build id (default IN_PROGRESS): moto reports every build
-    SUCCEEDED the moment it is described."""
-    from moto.codebuild.models import CodeBuildBackend
-
-    statuses: dict[str, str] = {}
-    original = CodeBuildBackend.batch_get_builds
-
-    def batch_get_builds(backend, ids):
-        found = original(backend, ids)
-        return [{**b, "buildStatus": statuses.get(b["id"], "IN_PROGRESS")} for b in found]
-
-    monkeypatch.setattr(CodeBuildBackend, "batch_get_builds", batch_get_builds)
-    return statuses
+    """buildStatus that BatchGetBuilds reports per build id (default IN_PROGRESS)."""
+    return report_build_statuses(monkeypatch, {})
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from moto import mock_aws
 
 # lambdas/ on sys.path, the region/account moto serves, events and a fake Lambda context: the same as every
 # other in-process handler test
-from tests.fixtures.lambdas import ACCOUNT, REGION, FakeContext, load_event
+from tests.fixtures.lambdas import ACCOUNT, REGION, FakeContext, load_event, report_build_statuses
 
 from infra.constructs.pipeline_states import STATE_QUEUED
 
@@ -288,7 +288,6 @@ class PipelineHarness:
     def _run(self, scenario: Scenario, executions: list[tuple[str, dict]], stagger_s: float,
              timeout_s: float) -> list[RunResult]:
         from moto.awslambda_simple.models import LambdaSimpleBackend
-        from moto.codebuild.models import CodeBuildBackend
         from moto.codebuild.responses import CodeBuildResponse
         from moto.core.exceptions import JsonRESTError
         from moto.glue.models import FakeJob
@@ -373,13 +372,7 @@ class PipelineHarness:
             return result
 
         mp.setattr(CodeBuildResponse, "start_build", start_build)
-        original_batch_get_builds = CodeBuildBackend.batch_get_builds
-
-        def batch_get_builds(backend, ids):
-            return [{**b, "buildStatus": build_status.get(b["id"], "IN_PROGRESS")}
-                    for b in original_batch_get_builds(backend, ids)]
-
-        mp.setattr(CodeBuildBackend, "batch_get_builds", batch_get_builds)
+        report_build_statuses(mp, build_status)
 
         original_start_job_run = FakeJob.start_job_run
 
@@ -462,9 +455,6 @@ class PipelineHarness:
             time.sleep(0.1)
         notifications = [(n[2], n[1]) for arn in topic_arns
                          for n in sns_backends[ACCOUNT][REGION].topics[arn].sent_notifications]
-        self.notifications_by_topic = {arn.rsplit(":", 1)[-1]: [n[2] for n in
-                                                               sns_backends[ACCOUNT][REGION].topics[arn].sent_notifications]
-                                       for arn in topic_arns}
         results = []
         for name, (arn, start) in started.items():
             d = described[name]

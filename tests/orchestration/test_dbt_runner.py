@@ -4,6 +4,7 @@ import os
 import re
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -81,12 +82,7 @@ def runner_env(tmp_path):
                               capture_output=True, text=True, timeout=60)
         return done, calls.read_text().splitlines()
 
-    run.calls = calls
     return run
-
-
-def calls_file(run) -> Path:
-    return run.calls
 
 
 def test_build_checks_freshness_then_builds_the_selection(runner_env):
@@ -137,7 +133,7 @@ def test_install_logs_in_to_codeartifact_then_installs_exactly_the_pins(runner_e
     assert calls[2] == "dbt --version"
 
 
-def test_the_running_build_heartbeats_with_the_waiting_tasks_token_and_stops_after(runner_env):
+def test_the_running_build_heartbeats_with_the_waiting_tasks_token_and_stops_after(runner_env, tmp_path):
     key = "dbt-runs/batch-2026-11-24-run01/orchestration/task-token"
     done, calls = runner_env("build", TASK_TOKEN_S3_KEY=key, HEARTBEAT_SECONDS="0.3", BUILD_SLEEP="1.5")
     assert done.returncode == 0, done.stderr
@@ -145,10 +141,8 @@ def test_the_running_build_heartbeats_with_the_waiting_tasks_token_and_stops_aft
     assert len(beats) >= 2 and all(c.endswith("--task-token token-of-the-waiting-task") for c in beats)
     assert f"aws s3 cp --only-show-errors s3://artifacts/{key} -" in calls
     assert "token-of-the-waiting-task" not in done.stdout + done.stderr  # never printed
-    import time
-
     time.sleep(0.8)  # the loop ended with the build: no beat after it
-    assert len([c for c in Path(calls_file(runner_env)).read_text().splitlines()
+    assert len([c for c in (tmp_path / "calls.log").read_text().splitlines()
                 if c.startswith("aws stepfunctions")]) == len(beats)
 
 
