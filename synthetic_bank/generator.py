@@ -3,7 +3,8 @@
 All randomness flows from one numpy Generator seeded by `BankConfig.seed`, in a fixed order, so the same
 config writes byte-identical files. The hot paths (transactions, logins, account snapshots) are numpy/Arrow
 array operations; only per-customer reference columns (names, addresses) use small list comprehensions.
-The scenario shapes are documented in `synthetic_bank/__init__.py`.
+Fraud scenarios and hard negatives live in synthetic_bank/scenarios/ (one module per family, ranges
+in scenarios/ranges.py); the world they share (places, merchants, enumerations) in synthetic_bank/world.py.
 """
 
 from __future__ import annotations
@@ -18,6 +19,64 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from synthetic_bank import reference as ref
+from synthetic_bank import scenarios
+from synthetic_bank.scenarios import hard_negatives
+from synthetic_bank.world import (
+    ACCOUNT_STATUSES,
+    ACCOUNT_TYPES,
+    BUREAUS,
+    CARD_NETWORKS,
+    CHANNELS,
+    COUNTRIES,
+    COUNTRY_CURRENCY_CODE,
+    CURRENCIES,
+    DAY,
+    DEVICE_TYPES,
+    EPOCH,
+    FAILURE_REASONS,
+    FOREIGN,
+    FX_RATES_SEED,
+    HOME_COUNTRY_CODE,
+    HOME_CURRENCY,
+    HOME_CURRENCY_CODE,
+    HOUR_P,
+    INCOME_LEVELS,
+    INCOME_MULT,
+    KYC_STATUSES,
+    LOGIN_CHANNELS,
+    LOGIN_STATUSES,
+    M_ATM,
+    M_BILL,
+    M_CARD_PAYMENT,
+    M_CASH_DEP,
+    M_CAT_CODE,
+    M_CNP,
+    M_EXTERNAL,
+    M_INCOMING,
+    M_INTERNAL,
+    M_MCC_CODE,
+    M_MEDIAN,
+    M_NAME,
+    M_P,
+    M_PAYROLL,
+    M_SIGMA,
+    MCCS,
+    MERCHANT_CATEGORIES,
+    N_HOME,
+    N_PURCHASE_MERCHANTS,
+    PAYMENT_HISTORY,
+    PLACE_CITY,
+    PLACE_COUNTRY_CODE,
+    PLACE_LAT,
+    PLACE_LON,
+    RISK_LEVELS,
+    STATUS_P,
+    STATUSES,
+    TXN_TYPE_P,
+    TXN_TYPES,
+    TxnBuffer,
+    usd_per_unit,
+)
 from synthetic_bank.writer import (
     IdColumn,
     categorical,
@@ -28,54 +87,12 @@ from synthetic_bank.writer import (
 )
 
 DEFAULT_END_DATE = date(2026, 10, 31)
-_EPOCH = date(1970, 1, 1)
-DAY = 86_400
 
-SCENARIOS = (
-    "card_testing",
-    "account_takeover",
-    "impossible_travel",
-    "structuring",
-    "velocity_burst",
-    "dormant_reactivation",
-    "high_risk_geography",
-)
-# Victims per 1,000 customers (at least MIN_VICTIMS each), sized so every scenario has tens to hundreds of
-# labelled rows at demo scale.
-_VICTIMS_PER_1000 = {
-    "card_testing": 4, "account_takeover": 8, "impossible_travel": 6, "structuring": 3,
-    "velocity_burst": 4, "dormant_reactivation": 6, "high_risk_geography": 5,
-}
-MIN_VICTIMS = 3
-# Scenarios that are chargeback-type fraud: a random ~40 % of their fraud legs get is_fraudulent = true
-# (confirmed disputes). Structuring and high-risk geography are AML typologies, never charged back.
-_CHARGEBACK_SCENARIOS = {"card_testing", "account_takeover", "impossible_travel", "velocity_burst",
-                         "dormant_reactivation"}
+SCENARIOS = scenarios.SCENARIOS
+HARD_NEGATIVES = scenarios.HARD_NEGATIVES
+MIN_VICTIMS = 3  # per scenario and per hard-negative kind, whatever the bank's size
+# A random ~40 % of the chargeback-type scenarios' fraud legs get is_fraudulent = true (confirmed disputes).
 CONFIRMED_FRAUD_SHARE = 0.4
-
-TXN_TYPES = ("purchase", "withdrawal", "deposit", "transfer", "payment", "refund")
-_TXN_TYPE_P = np.array([0.70, 0.06, 0.07, 0.08, 0.07, 0.02])
-CHANNELS = ("pos", "ecommerce", "atm", "mobile", "online_banking", "branch")
-STATUSES = ("completed", "pending", "declined", "failed", "reversed")
-_STATUS_P = np.array([0.952, 0.02, 0.02, 0.005, 0.003])
-ACCOUNT_TYPES = ("checking", "savings", "credit_card", "personal_loan", "mortgage")
-ACCOUNT_STATUSES = ("active", "dormant", "frozen", "closed")
-CARD_NETWORKS = ("visa", "mastercard", "amex")
-INCOME_LEVELS = ("low", "medium", "high")
-_INCOME_MULT = np.array([0.6, 1.0, 1.9])
-RISK_LEVELS = ("low", "medium", "high")
-KYC_STATUSES = ("verified", "pending", "rejected", "expired")
-LOGIN_STATUSES = ("success", "failed")
-FAILURE_REASONS = ("invalid_password", "invalid_credentials", "account_locked", "mfa_failed", "expired_session")
-DEVICE_TYPES = tuple(ref.DEVICE_TYPES)
-LOGIN_CHANNELS = ("web", "mobile_app")
-BUREAUS = ("equifax", "experian", "transunion")
-PAYMENT_HISTORY = ("excellent", "good", "fair", "poor")
-# Probability of a transaction/login in each hour of the day (UTC; the bank's customers are mostly in the
-# Americas, so the evening peak lands late in UTC terms — good enough for a demo dataset).
-_HOUR_P = np.array([1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 3.5, 4, 4.5, 5, 6, 5.5, 5, 5, 5.5, 6, 6.5, 6, 5, 4, 3, 2])
-_HOUR_P = _HOUR_P / _HOUR_P.sum()
-
 
 # Share of checking accounts that are overdrawn all window (see _write_accounts); the others never are.
 CHRONICALLY_OVERDRAWN_SHARE = 0.03
@@ -89,8 +106,10 @@ class BankConfig:
     end_date: date = DEFAULT_END_DATE
     txn_per_day: float = 1.2  # mean transactions per active customer per day
     logins_per_day: float = 0.6
+    ranges: str = "standard"  # the scenarios' parameter ranges: synthetic_bank/scenarios/ranges.py
 
     def __post_init__(self) -> None:
+        scenarios.ranges_for(self.ranges)  # one clear line for an unknown preset
         if self.customers < 50:
             raise ValueError("--customers must be at least 50 so every scenario gets its own victims")
         if self.days < 14:
@@ -109,41 +128,11 @@ class GenerationResult:
     ground_truth: Path
     rows: dict[str, int] = field(default_factory=dict)
     labels: dict[str, int] = field(default_factory=dict)
+    hard_negatives: dict[str, int] = field(default_factory=dict)
 
 
 def _epoch_day(d: date) -> int:
-    return (d - _EPOCH).days
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# places and merchants as flat lookup tables (index = code used in the arrays)
-_PLACES = [(c[0], c[2], c[4], c[5]) for c in ref.HOME_CITIES] + [
-    (c[0], c[1], c[2], c[3]) for c in ref.FOREIGN_CITIES + ref.HIGH_RISK_CITIES
-]
-PLACE_CITY = [p[0] for p in _PLACES]
-PLACE_COUNTRY = [p[1] for p in _PLACES]
-PLACE_LAT = np.array([p[2] for p in _PLACES])
-PLACE_LON = np.array([p[3] for p in _PLACES])
-_N_HOME = len(ref.HOME_CITIES)
-_FOREIGN = np.arange(_N_HOME, _N_HOME + len(ref.FOREIGN_CITIES))
-_HIGH_RISK = np.arange(_N_HOME + len(ref.FOREIGN_CITIES), len(_PLACES))
-COUNTRIES = sorted(set(PLACE_COUNTRY))
-_PLACE_COUNTRY_CODE = np.array([COUNTRIES.index(c) for c in PLACE_COUNTRY])
-_HOME_CURRENCY = [c[3] for c in ref.HOME_CITIES]
-CURRENCIES = sorted(set(_HOME_CURRENCY) | set(ref.COUNTRY_CURRENCY.values()))
-_COUNTRY_CURRENCY_CODE = np.array([CURRENCIES.index(ref.COUNTRY_CURRENCY[c]) for c in COUNTRIES])
-_HOME_COUNTRY_CODE = np.array([COUNTRIES.index(c[2]) for c in ref.HOME_CITIES])
-_HOME_CURRENCY_CODE = np.array([CURRENCIES.index(c) for c in _HOME_CURRENCY])
-FX_RATES_SEED = Path(__file__).resolve().parents[1] / "dbt" / "seeds" / "ref_fx_rates.csv"
-
-
-def _usd_per_unit() -> np.ndarray:
-    """USD per unit of each of CURRENCIES, from the dbt seed the warehouse converts with."""
-    rates = dict(line.split(",") for line in FX_RATES_SEED.read_text().splitlines()[1:] if line)
-    missing = [c for c in CURRENCIES if c not in rates]
-    if missing:
-        raise ValueError(f"{FX_RATES_SEED} has no rate for {missing}: add them")
-    return np.array([float(rates[c]) for c in CURRENCIES])
+    return (d - EPOCH).days
 
 
 # Age at opening, chosen so that the book TODAY (opening age + years as a customer, often a decade or more) is
@@ -172,83 +161,22 @@ def _settlement(types: np.ndarray, country: np.ndarray, home: np.ndarray,
     another country than the customer's home settles in that country's currency (the card network converts; the
     bank then charges its FX fee); everything else is in the home currency. Amounts are generated in the home
     currency and converted at the reference rates, so their USD value is unchanged up to rounding."""
-    home_currency = _HOME_CURRENCY_CODE[home]
+    home_currency = HOME_CURRENCY_CODE[home]
     abroad = (np.isin(types, [TXN_TYPES.index("purchase"), TXN_TYPES.index("withdrawal")]) & (country >= 0)
-              & (country != _HOME_COUNTRY_CODE[home]))
-    local = np.where(country >= 0, _COUNTRY_CURRENCY_CODE[np.maximum(country, 0)], home_currency)
+              & (country != HOME_COUNTRY_CODE[home]))
+    local = np.where(country >= 0, COUNTRY_CURRENCY_CODE[np.maximum(country, 0)], home_currency)
     currency = np.where(abroad, local, home_currency)
-    usd = _usd_per_unit()
+    usd = usd_per_unit()
     converted = np.round(cents * usd[home_currency] / usd[currency]).astype(np.int64)
     return currency, np.where(abroad, np.maximum(converted, 1), cents)
 
-
-def _merchant_table():
-    names, cats, mccs, median, sigma, cnp, weight = [], [], [], [], [], [], []
-    for cat, (merchants, med, sig, share, w) in ref.PURCHASE_CATEGORIES.items():
-        for name, mcc in merchants:
-            names.append(name), cats.append(cat), mccs.append(mcc)
-            median.append(med), sigma.append(sig), cnp.append(share), weight.append(w / len(merchants))
-    n_purchase = len(names)
-    # Non-purchase counterparties: (name, category, mcc or None)
-    special = [("ATM Withdrawal", "cash", "6011"), ("Payroll Deposit", "banking", None),
-               ("Cash Deposit", "cash", "6010"), ("Internal Transfer", "banking", None),
-               ("External Transfer", "banking", "4829"), ("Credit Card Payment", "banking", None),
-               ("Bill Payment", "utilities", "4900")]
-    for name, cat, mcc in special:
-        names.append(name), cats.append(cat), mccs.append(mcc)
-    w = np.array(weight)
-    return names, cats, mccs, n_purchase, np.array(median), np.array(sigma), np.array(cnp), w / w.sum()
-
-
-M_NAME, M_CAT, M_MCC, N_PURCHASE_MERCHANTS, M_MEDIAN, M_SIGMA, M_CNP, M_P = _merchant_table()
-MERCHANT_CATEGORIES = sorted(set(M_CAT))
-_M_CAT_CODE = np.array([MERCHANT_CATEGORIES.index(c) for c in M_CAT])
-MCCS = sorted({m for m in M_MCC if m})
-_M_MCC_CODE = np.array([MCCS.index(m) if m else -1 for m in M_MCC])
-M_ATM, M_PAYROLL, M_CASH_DEP, M_INTERNAL, M_EXTERNAL, M_CARD_PAYMENT, M_BILL = range(N_PURCHASE_MERCHANTS, len(M_NAME))
-
-
-def _merchants_in(*categories: str) -> np.ndarray:
-    return np.array([i for i in range(N_PURCHASE_MERCHANTS) if M_CAT[i] in categories])
-
-
-def _haversine_km(lat1, lon1, lat2, lon2):
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi, dl = p2 - p1, np.radians(lon2 - lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 6371.0 * 2 * np.arcsin(np.sqrt(a))
-
-
-# ---------------------------------------------------------------------------------------------------------------
-class _TxnBuffer:
-    """Column-wise accumulator of transaction parts (normal traffic + each scenario), concatenated once."""
-
-    FIELDS = ("cust", "acct", "day", "secs", "type", "merchant", "cents", "channel", "status", "device", "ip",
-              "place", "country", "lat", "lon", "card_present", "scenario", "chargeback_leg")
-
-    def __init__(self) -> None:
-        self.parts: list[dict[str, np.ndarray]] = []
-
-    def add(self, **cols) -> None:
-        n = len(cols["cust"])
-        defaults = {"device": -1, "ip": 0, "place": -1, "country": -1, "lat": np.nan, "lon": np.nan,
-                    "card_present": -1, "scenario": -1, "chargeback_leg": False}
-        part = {}
-        for f in self.FIELDS:
-            v = cols.get(f, defaults.get(f))
-            if v is None:
-                raise KeyError(f"transaction part is missing {f}")
-            part[f] = np.broadcast_to(np.asarray(v), (n,)).copy() if np.ndim(v) == 0 else np.asarray(v)
-        self.parts.append(part)
-
-    def concat(self) -> dict[str, np.ndarray]:
-        return {f: np.concatenate([p[f] for p in self.parts]) for f in self.FIELDS}
 
 
 class SyntheticBank:
     def __init__(self, config: BankConfig) -> None:
         self.cfg = config
         self.rng = np.random.default_rng(config.seed)
+        self.ranges = scenarios.ranges_for(config.ranges)
         self.start_day = _epoch_day(config.start_date)  # epoch day of window day 0
         self.D = config.days
         self.N = config.customers
@@ -256,14 +184,14 @@ class SyntheticBank:
     # ----------------------------------------------------------------------------------------- customers
     def _customers(self) -> None:
         rng, N, D = self.rng, self.N, self.D
-        self.home = rng.choice(_N_HOME, size=N, p=ref.HOME_CITY_WEIGHTS / ref.HOME_CITY_WEIGHTS.sum())
+        self.home = rng.choice(N_HOME, size=N, p=ref.HOME_CITY_WEIGHTS / ref.HOME_CITY_WEIGHTS.sum())
         self.income = rng.choice(3, size=N, p=[0.3, 0.45, 0.25])
         n_new = max(1, N // 20)  # ~5 % of customers onboard during the window
         created = -rng.integers(30, 3650, size=N)
         new_idx = rng.choice(N, size=n_new, replace=False)
         created[new_idx] = rng.integers(1, D - 7, size=n_new)
         self.created = created  # window day index (negative = before the window)
-        self.spend_scale = _INCOME_MULT[self.income] * rng.lognormal(0, 0.35, N)
+        self.spend_scale = INCOME_MULT[self.income] * rng.lognormal(0, 0.35, N)
         self.activity = rng.lognormal(0, 0.5, N)
         self.activity /= self.activity.mean()
         # devices: each customer has a primary and a secondary device; ids DEV<9 digits>
@@ -339,7 +267,7 @@ class SyntheticBank:
         self.acc_cust, self.acc_type = cust, atype
         offset = np.where(atype == 0, 0, rng.integers(0, 1200, A))
         # day index the account opens on (negative: before the window). An account opening after the window does
-        # not exist yet: it gets no snapshot and no transactions (see _card_open).
+        # not exist yet: it gets no snapshot and no transactions (see card_open).
         self.acc_open = np.where(atype == 0, self.created[cust], self.created[cust] + offset)
         self.checking_of = np.full(N, -1)
         self.checking_of[cust[atype == 0]] = np.nonzero(atype == 0)[0]
@@ -367,7 +295,7 @@ class SyntheticBank:
             [rng.lognormal(np.log(3500), 0.9, A), rng.lognormal(np.log(9000), 1.1, A),
              rng.lognormal(np.log(1200), 0.8, A), rng.uniform(3000, 30000, A)],
             rng.uniform(80_000, 650_000, A),
-        ) * np.where(atype <= 1, _INCOME_MULT[inc], 1.0)
+        ) * np.where(atype <= 1, INCOME_MULT[inc], 1.0)
         self.acc_init_cents = np.round(init * 100).astype(np.int64)
         self.acc_init_cents = np.where(atype == 2, np.minimum(self.acc_init_cents, self.acc_limit_cents),
                                        self.acc_init_cents)
@@ -382,21 +310,33 @@ class SyntheticBank:
         rng.shuffle(eligible)
         take = 0
         self.victims: dict[str, np.ndarray] = {}
-        for s in SCENARIOS:
-            k = max(MIN_VICTIMS, round(self.N * _VICTIMS_PER_1000[s] / 1000))
-            self.victims[s] = np.sort(eligible[take:take + k])
+        for name in SCENARIOS:
+            k = max(MIN_VICTIMS, round(self.N * scenarios.VICTIMS_PER_1000[name] / 1000))
+            self.victims[name] = np.sort(eligible[take:take + k])
+            take += k
+        self.negatives: dict[str, np.ndarray] = {}
+        for kind in HARD_NEGATIVES:
+            k = max(MIN_VICTIMS, round(self.N * scenarios.SUBJECTS_PER_1000[kind] / 1000))
+            self.negatives[kind] = np.sort(eligible[take:take + k])
             take += k
         n_churn = max(MIN_VICTIMS, round(N * 0.08))
         self.churners = np.sort(eligible[take:take + n_churn])
         take += n_churn
         n_trav = max(2, round(N * 0.04))
-        self.travellers = np.sort(eligible[take:take + n_trav])
+        travellers = np.sort(eligible[take:take + n_trav])
         self.churn_start = rng.integers(int(D * 0.25), int(D * 0.7), len(self.churners))
-        self.trip_start = rng.integers(2, D - 8, len(self.travellers))
-        self.trip_len = rng.integers(2, 7, len(self.travellers))
-        self.trip_place = np.where(rng.random(len(self.travellers)) < 0.5,
-                                   rng.integers(0, _N_HOME, len(self.travellers)),
-                                   rng.choice(_FOREIGN, len(self.travellers)))
+        trip_start = rng.integers(2, D - 8, len(travellers))
+        trip_len = rng.integers(2, 7, len(travellers))
+        trip_place = np.where(rng.random(len(travellers)) < 0.5, rng.integers(0, N_HOME, len(travellers)),
+                              rng.choice(FOREIGN, len(travellers)))
+        # the legitimate-trip hard negatives travel the same way, long-haul (scenarios/hard_negatives.py)
+        trips = self.negatives["legitimate_trip"]
+        extra = hard_negatives.plan_trips(self, trips)
+        self.travellers = np.concatenate([travellers, trips])
+        self.trip_start, self.trip_len, self.trip_place = (np.concatenate([a, b]) for a, b in
+                                                           zip((trip_start, trip_len, trip_place), extra))
+        self._traveller_pos = np.full(N, -1)
+        self._traveller_pos[self.travellers] = np.arange(len(self.travellers))
         # activity multiplier per customer-day
         days = np.arange(D)
         act = (days[None, :] >= self.created[:, None]).astype(np.float64)
@@ -409,27 +349,20 @@ class SyntheticBank:
                 acc = np.nonzero(self.acc_cust == c)[0]
                 self.acc_status[acc, cl:] = 3
                 self.acc_close[acc] = cl
-        dormant = self.victims["dormant_reactivation"]
-        self.reactivation = rng.integers(D // 3, D - 2, len(dormant))
-        act[dormant] = 0  # dormant until the takeover; the outflows are added by the scenario
-        for c, r in zip(dormant, self.reactivation):
-            acc = np.nonzero(self.acc_cust == c)[0]
-            self.acc_status[acc, :r] = 1
-            self.acc_last_before[acc] = self.start_day - rng.integers(200, 700)
-        self.dormant_boost = dormant  # they hold large balances (set in _dormant_scenario)
+        for module in scenarios.FRAUD_MODULES:
+            if hasattr(module, "plan"):
+                module.plan(self, act)
         self.activity_matrix = act
 
     # ----------------------------------------------------------------------------------- normal traffic
     def _whereabouts(self, cust: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Where each (customer, day) was: home, or the trip destination on a traveller's trip days.
         -> (traveller index, -1 for a non-traveller; on a trip; place)."""
-        trav_pos = np.full(self.N, -1)
-        trav_pos[self.travellers] = np.arange(len(self.travellers))
-        t = trav_pos[cust]
+        t = self._traveller_pos[cust]
         in_trip = (t >= 0) & (day >= self.trip_start[t]) & (day < self.trip_start[t] + self.trip_len[t])
         return t, in_trip, np.where(in_trip, self.trip_place[t], self.home[cust])
 
-    def _normal_transactions(self, buf: _TxnBuffer) -> None:
+    def _normal_transactions(self, buf: TxnBuffer) -> None:
         rng, N, D = self.rng, self.N, self.D
         weekday = (self.start_day + np.arange(D) + 3) % 7  # 0 = Monday
         week_factor = np.where(weekday >= 5, 1.15, 0.95)
@@ -439,20 +372,21 @@ class SyntheticBank:
         cust = (flat // D).astype(np.int64)
         day = (flat % D).astype(np.int64)
         n = len(cust)
-        secs = rng.choice(24, n, p=_HOUR_P) * 3600 + rng.integers(0, 3600, n)
-        ttype = rng.choice(6, n, p=_TXN_TYPE_P)
+        secs = rng.choice(24, n, p=HOUR_P) * 3600 + rng.integers(0, 3600, n)
+        ttype = rng.choice(6, n, p=TXN_TYPE_P)
         merchant = rng.choice(N_PURCHASE_MERCHANTS, n, p=M_P)
         cnp = rng.random(n) < M_CNP[merchant]
         amount = M_MEDIAN[merchant] * self.spend_scale[cust] * rng.lognormal(0, 1, n) ** M_SIGMA[merchant]
         channel = np.where(cnp, 1, 0)
         # non-purchase types: counterparty, amount and channel
         is_w, is_d, is_t, is_p, is_r = (ttype == k for k in range(1, 6))
-        payroll = rng.random(n) < 0.7
+        credit = rng.random(n)  # a deposit is payroll (60 %), a transfer in from someone (15 %) or cash
+        payroll, incoming = credit < 0.6, (credit >= 0.6) & (credit < 0.75)
         internal = rng.random(n) < 0.6
-        card = self._card_open(cust, day)
+        card = self.card_open(cust, day)
         merchant = np.select(
-            [is_w, is_d & payroll, is_d, is_t & internal, is_t, is_p & (card >= 0), is_p],
-            [M_ATM, M_PAYROLL, M_CASH_DEP, M_INTERNAL, M_EXTERNAL, M_CARD_PAYMENT, M_BILL], merchant)
+            [is_w, is_d & payroll, is_d & incoming, is_d, is_t & internal, is_t, is_p & (card >= 0), is_p],
+            [M_ATM, M_PAYROLL, M_INCOMING, M_CASH_DEP, M_INTERNAL, M_EXTERNAL, M_CARD_PAYMENT, M_BILL], merchant)
         base = self.spend_scale[cust]
         amount = np.select(
             [is_w, is_d & payroll, is_d, is_t, is_p, is_r],
@@ -465,10 +399,10 @@ class SyntheticBank:
             amount)
         remote = rng.random(n) < 0.5
         channel = np.select(
-            [is_w, is_d & payroll, is_d, is_t | is_p],
+            [is_w, is_d & (payroll | incoming), is_d, is_t | is_p],
             [2, 4, np.where(remote, 2, 5), np.where(remote, 3, 4)], channel)
         cents = np.maximum(np.round(amount * 100), 1).astype(np.int64)
-        status = rng.choice(5, n, p=_STATUS_P)
+        status = rng.choice(5, n, p=STATUS_P)
         status = np.where(is_r | is_d, 0, status)
         on_card = (ttype == 0) & (card >= 0) & (rng.random(n) < 0.65)
         on_card |= is_r & (card >= 0)
@@ -482,8 +416,8 @@ class SyntheticBank:
         secs = np.where(edge & (card_present == 1), 15 * 3600 + secs % (9 * 3600), secs)
         located = np.isin(channel, (0, 2, 5))
         foreign_online = (channel == 1) & (rng.random(n) < 0.07)
-        country = np.where(foreign_online, _PLACE_COUNTRY_CODE[rng.choice(_FOREIGN, n)],
-                           _PLACE_COUNTRY_CODE[place])
+        country = np.where(foreign_online, PLACE_COUNTRY_CODE[rng.choice(FOREIGN, n)],
+                           PLACE_COUNTRY_CODE[place])
         lat = np.where(located, PLACE_LAT[place] + rng.normal(0, 0.04, n), np.nan)
         lon = np.where(located, PLACE_LON[place] + rng.normal(0, 0.04, n), np.nan)
         device = np.where(located, -1, 2 * cust + 1 + (rng.random(n) < 0.2))
@@ -492,180 +426,30 @@ class SyntheticBank:
                 channel=channel, status=status, device=device, ip=ip, place=np.where(located, place, -1),
                 country=country, lat=lat, lon=lon, card_present=card_present)
 
-    def _card_open(self, cust: np.ndarray, day: np.ndarray) -> np.ndarray:
+    def card_open(self, cust: np.ndarray, day: np.ndarray) -> np.ndarray:
         """The customer's credit card (account index) where it is open on `day`, else -1."""
         card = self.card_of[cust]
         return np.where((card >= 0) & (day >= self.acc_open[np.maximum(card, 0)]), card, -1)
 
-    # ------------------------------------------------------------------------------------------ scenarios
-    def _attacker_devices(self, k: int) -> np.ndarray:
+    # ----------------------------------------------------------------- what the scenario modules use
+    def sid(self, scenario: str) -> int:
+        """The code of a scenario in the arrays (its index in SCENARIOS)."""
+        return SCENARIOS.index(scenario)
+
+    def attacker_devices(self, k: int) -> np.ndarray:
+        """k never-seen device ids."""
         ids = np.arange(self.next_attacker_device, self.next_attacker_device + k)
         self.next_attacker_device += k
         return ids
 
-    def _scenarios(self, buf: _TxnBuffer, logins: list[dict]) -> None:
-        rng, D = self.rng, self.D
+    def card_or_checking(self, cust: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """The account a card payment is charged to: the credit card where open on `day`, else checking."""
+        card = self.card_open(cust, day)
+        return np.where(card >= 0, card, self.checking_of[cust])
 
-        def card_or_checking(c, day):
-            card = self._card_open(c, day)
-            return np.where(card >= 0, card, self.checking_of[c])
-
-        # card_testing
-        sid = SCENARIOS.index("card_testing")
-        v = self.victims["card_testing"]
-        k = rng.integers(8, 26, len(v))
-        day0 = rng.integers(3, D - 1, len(v))
-        t0 = rng.integers(0, DAY - 3 * 3600, len(v))
-        dev = self._attacker_devices(len(v))
-        ip = rng.integers(0x17000000, 0xDF000000, len(v))
-        merch = rng.choice(_merchants_in("digital_goods"), len(v))
-        where = rng.choice(_FOREIGN, len(v))
-        vi = np.repeat(np.arange(len(v)), k)
-        offs = rng.integers(0, 15 * 60, len(vi))
-        n = len(vi)
-        buf.add(cust=v[vi], acct=card_or_checking(v[vi], day0[vi]), day=day0[vi], secs=t0[vi] + offs, type=0,
-                merchant=merch[vi], cents=rng.integers(50, 300, n), channel=1,
-                status=np.where(rng.random(n) < 0.55, 2, 0), device=dev[vi], ip=ip[vi],
-                country=_PLACE_COUNTRY_CODE[where[vi]], card_present=0, scenario=sid, chargeback_leg=True)
-        m = rng.integers(1, 3, len(v))
-        vj = np.repeat(np.arange(len(v)), m)
-        nj = len(vj)
-        buf.add(cust=v[vj], acct=card_or_checking(v[vj], day0[vj]), day=day0[vj],
-                secs=t0[vj] + 15 * 60 + rng.integers(5 * 60, 40 * 60, nj), type=0,
-                merchant=rng.choice(_merchants_in("electronics", "jewelry"), nj),
-                cents=rng.integers(25_000, 150_000, nj), channel=1, status=0, device=dev[vj], ip=ip[vj],
-                country=_PLACE_COUNTRY_CODE[where[vj]], card_present=0, scenario=sid, chargeback_leg=True)
-
-        # account_takeover: failed-login burst from a new device abroad, success, then transfers out
-        sid = SCENARIOS.index("account_takeover")
-        v = self.victims["account_takeover"]
-        day0 = rng.integers(3, D - 1, len(v))
-        t0 = rng.integers(0, DAY - 3 * 3600, len(v))
-        dev = self._attacker_devices(len(v))
-        ip = rng.integers(0x17000000, 0xDF000000, len(v))
-        where = rng.choice(_FOREIGN, len(v))
-        fails = rng.integers(4, 11, len(v))
-        vi = np.repeat(np.arange(len(v)), fails)
-        step = rng.integers(20, 90, len(vi))
-        within = np.concatenate([np.cumsum(step[vi == i]) for i in range(len(v))])  # small: per victim
-        last_fail = np.array([within[vi == i].max() for i in range(len(v))])
-        success_at = t0 + last_fail + rng.integers(30, 120, len(v))
-        for idx, secs_, status, reason in (
-            (vi, t0[vi] + within, 1, rng.choice([0, 1], len(vi))),
-            (np.arange(len(v)), success_at, 0, np.full(len(v), -1)),
-        ):
-            logins.append(dict(cust=v[idx], day=day0[idx], secs=secs_, status=np.full(len(idx), status),
-                               reason=reason, device=dev[idx], device_type=np.ones(len(idx), int),
-                               ip=ip[idx], place=where[idx], scenario=np.full(len(idx), sid)))
-        m = rng.integers(1, 3, len(v))
-        vj = np.repeat(np.arange(len(v)), m)
-        nj = len(vj)
-        buf.add(cust=v[vj], acct=self.checking_of[v[vj]], day=day0[vj],
-                secs=success_at[vj] + rng.integers(10 * 60, 55 * 60, nj), type=3, merchant=M_EXTERNAL,
-                cents=(rng.uniform(3000, 15000, nj) * self.spend_scale[v[vj]] * 100).astype(np.int64),
-                channel=4, status=0, device=dev[vj], ip=ip[vj], country=_PLACE_COUNTRY_CODE[where[vj]],
-                scenario=sid, chargeback_leg=True)
-        for c, d in zip(v, day0):
-            self.acc_status[self.acc_cust == c, d + 1:] = 2  # frozen after the fraud team steps in
-
-        # impossible_travel: a card-present purchase at home, then one >= 5,000 km away within 3 hours
-        sid = SCENARIOS.index("impossible_travel")
-        v = self.victims["impossible_travel"]
-        day0 = rng.integers(3, D - 1, len(v))
-        t0 = rng.integers(8 * 3600, 18 * 3600, len(v))
-        home = self.home[v]
-        far_ok = _haversine_km(PLACE_LAT[home][:, None], PLACE_LON[home][:, None],
-                               PLACE_LAT[_FOREIGN][None, :], PLACE_LON[_FOREIGN][None, :]) >= 5000
-        pick = np.argmax(far_ok * rng.random(far_ok.shape), axis=1)
-        far = _FOREIGN[pick]
-        gap = rng.integers(30 * 60, 3 * 3600, len(v))
-        both = np.concatenate([home, far])
-        vv = np.concatenate([v, v])
-        buf.add(cust=vv, acct=card_or_checking(vv, np.concatenate([day0, day0])), day=np.concatenate([day0, day0]),
-                secs=np.concatenate([t0, t0 + gap]), type=0,
-                merchant=np.concatenate([rng.choice(_merchants_in("retail", "food", "grocery"), len(v)),
-                                         rng.choice(_merchants_in("electronics", "jewelry", "retail"), len(v))]),
-                cents=np.concatenate([rng.integers(3_000, 30_000, len(v)), rng.integers(10_000, 150_000, len(v))]),
-                channel=0, status=0, place=both, country=_PLACE_COUNTRY_CODE[both],
-                lat=PLACE_LAT[both] + rng.normal(0, 0.03, 2 * len(v)),
-                lon=PLACE_LON[both] + rng.normal(0, 0.03, 2 * len(v)), card_present=1, scenario=sid,
-                chargeback_leg=np.concatenate([np.zeros(len(v), bool), np.ones(len(v), bool)]))
-
-        # structuring: 3-6 cash deposits of 9,000-9,950 over 2-5 consecutive days
-        sid = SCENARIOS.index("structuring")
-        v = self.victims["structuring"]
-        k = rng.integers(3, 7, len(v))
-        span = rng.integers(2, 6, len(v))
-        first = rng.integers(1, D - 6, len(v))
-        vi = np.repeat(np.arange(len(v)), k)
-        n = len(vi)
-        atm = rng.random(n) < 0.4
-        place = self.home[v[vi]]
-        buf.add(cust=v[vi], acct=self.checking_of[v[vi]], day=first[vi] + rng.integers(0, span[vi]),
-                secs=rng.integers(9 * 3600, 17 * 3600, n), type=2, merchant=M_CASH_DEP,
-                cents=rng.integers(900_000, 995_001, n), channel=np.where(atm, 2, 5), status=0, place=place,
-                country=_PLACE_COUNTRY_CODE[place], lat=PLACE_LAT[place] + rng.normal(0, 0.04, n),
-                lon=PLACE_LON[place] + rng.normal(0, 0.04, n), card_present=np.where(atm, 1, -1), scenario=sid)
-
-        # velocity_burst: 10-20 completed purchases of ordinary size within one hour
-        sid = SCENARIOS.index("velocity_burst")
-        v = self.victims["velocity_burst"]
-        k = rng.integers(10, 21, len(v))
-        day0 = rng.integers(3, D - 1, len(v))
-        t0 = rng.integers(0, DAY - 2 * 3600, len(v))
-        dev = self._attacker_devices(len(v))
-        vi = np.repeat(np.arange(len(v)), k)
-        n = len(vi)
-        online = rng.random(n) < 0.7
-        place = self.home[v[vi]]
-        buf.add(cust=v[vi], acct=card_or_checking(v[vi], day0[vi]), day=day0[vi], secs=t0[vi] + rng.integers(0, 3600, n),
-                type=0, merchant=rng.choice(_merchants_in("electronics", "jewelry", "retail", "digital_goods"), n),
-                cents=np.round(rng.lognormal(np.log(180), 0.6, n).clip(40, 800) * 100).astype(np.int64),
-                channel=np.where(online, 1, 0), status=np.where(rng.random(n) < 0.9, 0, 2),
-                device=np.where(online, dev[vi], -1), ip=np.where(online, self.home_ip[v[vi]] ^ 0x5A5A, 0),
-                place=np.where(online, -1, place), country=_PLACE_COUNTRY_CODE[place],
-                lat=np.where(online, np.nan, PLACE_LAT[place] + rng.normal(0, 0.04, n)),
-                lon=np.where(online, np.nan, PLACE_LON[place] + rng.normal(0, 0.04, n)),
-                card_present=np.where(online, 0, 1), scenario=sid, chargeback_leg=True)
-
-        # dormant_reactivation: dormant >= 180 days, then a login from a new device and 70-95 % drained
-        sid = SCENARIOS.index("dormant_reactivation")
-        v = self.victims["dormant_reactivation"]
-        acc = self.checking_of[v]
-        self.acc_init_cents[acc] = (rng.uniform(20_000, 120_000, len(v)) * 100).astype(np.int64)
-        dev = self._attacker_devices(len(v))
-        t0 = rng.integers(6 * 3600, 20 * 3600, len(v))
-        logins.append(dict(cust=v, day=self.reactivation, secs=t0, status=np.zeros(len(v), int),
-                           reason=np.full(len(v), -1), device=dev, device_type=np.ones(len(v), int),
-                           ip=rng.integers(0x17000000, 0xDF000000, len(v)), place=self.home[v],
-                           scenario=np.full(len(v), -1)))
-        m = rng.integers(1, 3, len(v))
-        share = rng.uniform(0.70, 0.95, len(v))
-        vi = np.repeat(np.arange(len(v)), m)
-        n = len(vi)
-        cents = (self.acc_init_cents[acc][vi] * share[vi] / m[vi]).astype(np.int64)
-        buf.add(cust=v[vi], acct=acc[vi], day=self.reactivation[vi], secs=t0[vi] + rng.integers(5 * 60, 2 * 3600, n),
-                type=3, merchant=M_EXTERNAL, cents=cents, channel=4, status=0, device=dev[vi],
-                ip=self.home_ip[v[vi]] ^ 0x3C3C, country=_PLACE_COUNTRY_CODE[self.home[v[vi]]], scenario=sid,
-                chargeback_leg=True)
-
-        # high_risk_geography: transfers or card-not-present spend with a counterparty in a high-risk country
-        sid = SCENARIOS.index("high_risk_geography")
-        v = self.victims["high_risk_geography"]
-        k = rng.integers(1, 5, len(v))
-        day0 = rng.integers(1, D - 4, len(v))
-        vi = np.repeat(np.arange(len(v)), k)
-        n = len(vi)
-        wire = rng.random(n) < 0.5
-        where = rng.choice(_HIGH_RISK, n)
-        day = day0[vi] + rng.integers(0, 4, n)
-        buf.add(cust=v[vi], acct=np.where(wire, self.checking_of[v[vi]], card_or_checking(v[vi], day)),
-                day=day, secs=rng.choice(24, n, p=_HOUR_P) * 3600 + rng.integers(0, 3600, n),
-                type=np.where(wire, 3, 0),
-                merchant=np.where(wire, M_EXTERNAL, rng.choice(_merchants_in("crypto", "gambling", "jewelry"), n)),
-                cents=np.where(wire, rng.integers(80_000, 900_000, n), rng.integers(20_000, 300_000, n)),
-                channel=np.where(wire, 4, 1), status=0, device=2 * v[vi] + 1, ip=self.home_ip[v[vi]],
-                country=_PLACE_COUNTRY_CODE[where], card_present=np.where(wire, -1, 0), scenario=sid)
+    def traveller_index(self, cust: np.ndarray) -> np.ndarray:
+        """Position of each customer in the trip arrays (trip_start, trip_len, trip_place)."""
+        return self._traveller_pos[cust]
 
     # ---------------------------------------------------------------------------------------------- logins
     def _normal_logins(self) -> dict:
@@ -679,11 +463,11 @@ class SyntheticBank:
         failed = rng.random(n) < 0.04
         _, in_trip, place = self._whereabouts(cust, day)
         ip = np.where(in_trip, self.home_ip[cust] ^ 0x00FF00, self.home_ip[cust])
-        return dict(cust=cust, day=day, secs=rng.choice(24, n, p=_HOUR_P) * 3600 + rng.integers(0, 3600, n),
+        return dict(cust=cust, day=day, secs=rng.choice(24, n, p=HOUR_P) * 3600 + rng.integers(0, 3600, n),
                     status=failed.astype(int),
                     reason=np.where(failed, rng.choice(5, n, p=[0.55, 0.25, 0.05, 0.1, 0.05]), -1),
                     device=2 * cust + 1 + k, device_type=self.device_type[cust, k], ip=ip, place=place,
-                    scenario=np.full(n, -1))
+                    scenario=np.full(n, -1), negative=np.full(n, -1))
 
     # --------------------------------------------------------------------------------------------- build
     def generate(self, out: Path) -> GenerationResult:
@@ -701,15 +485,19 @@ class SyntheticBank:
                    for k, c in columns.items()}
         result.rows["customers"] = sum(write_landing(landing, "customers", columns, ingest[order]).values())
 
-        buf = _TxnBuffer()
+        buf = TxnBuffer()
         self._normal_transactions(buf)
         scenario_logins: list[dict] = []
-        self._scenarios(buf, scenario_logins)
+        for module in scenarios.FRAUD_MODULES:
+            module.add(self, buf, scenario_logins)
+        hard_negatives.add(self, buf, scenario_logins)
         txn = buf.concat()
+        hard_negatives.mark_trips(self, txn)
         result.rows["transactions"], txn_labels = self._write_transactions(landing, txn)
 
         lg = [self._normal_logins()] + scenario_logins
         logins = {k: np.concatenate([p[k] for p in lg]) for k in lg[0]}
+        hard_negatives.mark_trips(self, logins)
         result.rows["login_activity"], login_labels = self._write_logins(landing, logins)
 
         result.rows["accounts"] = self._write_accounts(landing, txn)
@@ -718,11 +506,19 @@ class SyntheticBank:
         with open(truth / "fraud_labels.csv", "w", newline="") as fh:
             w = csv.writer(fh, lineterminator="\n")
             w.writerow(["entity_type", "entity_id", "customer_id", "scenario"])
-            for entity, (ids, custs, scen) in (("transaction", txn_labels), ("login", login_labels)):
-                for i, c, s in zip(ids, custs, scen):
+            for entity, labels in (("transaction", txn_labels), ("login", login_labels)):
+                for i, c, s in zip(*labels["scenario"]):
                     w.writerow([entity, i, f"CUST{c + 1:07d}", SCENARIOS[s]])
                     key = f"{entity}:{SCENARIOS[s]}"
                     result.labels[key] = result.labels.get(key, 0) + 1
+        with open(truth / "hard_negatives.csv", "w", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["entity_type", "entity_id", "customer_id", "kind"])
+            for entity, labels in (("transaction", txn_labels), ("login", login_labels)):
+                for i, c, k in zip(*labels["negative"]):
+                    w.writerow([entity, i, f"CUST{c + 1:07d}", HARD_NEGATIVES[k]])
+                    key = f"{entity}:{HARD_NEGATIVES[k]}"
+                    result.hard_negatives[key] = result.hard_negatives.get(key, 0) + 1
         with open(truth / "churn_labels.csv", "w", newline="") as fh:
             w = csv.writer(fh, lineterminator="\n")
             w.writerow(["customer_id", "churn_start_date"])
@@ -740,19 +536,23 @@ class SyntheticBank:
     @staticmethod
     def _write_events(landing: Path, table: str, columns: dict, id_column: str, ts: np.ndarray,
                       events: dict) -> tuple[int, tuple]:
-        """Write an event table partitioned by day; -> (rows, fraud labels of its scenario events as (entity id,
-        customer index, scenario index)), the ids formatted as the table's own id column writes them."""
+        """Write an event table partitioned by day; -> (rows, {"scenario": fraud labels, "negative": hard-negative
+        episodes}, each as (entity id, customer index, scenario or kind index)), the ids formatted as the table's
+        own id column writes them."""
         rows = sum(write_landing(landing, table, columns, ts // DAY).values())
-        lab = events["scenario"] >= 0
         ids: IdColumn = columns[id_column]
-        entity_ids = np.char.add(ids.prefix, np.char.zfill(ids.numbers[lab].astype(str), ids.width))
-        return rows, (entity_ids, events["cust"][lab], events["scenario"][lab])
+        labels = {}
+        for key in ("scenario", "negative"):
+            lab = events[key] >= 0
+            entity_ids = np.char.add(ids.prefix, np.char.zfill(ids.numbers[lab].astype(str), ids.width))
+            labels[key] = (entity_ids, events["cust"][lab], events[key][lab])
+        return rows, labels
 
     def _write_transactions(self, landing: Path, t: dict) -> tuple[int, tuple]:
         rng = self.rng
         t, ts, ids = self._in_time_order(t)
         n = len(ts)
-        confirmed = t["chargeback_leg"] & np.isin(t["scenario"], [SCENARIOS.index(s) for s in _CHARGEBACK_SCENARIOS])
+        confirmed = t["chargeback_leg"] & np.isin(t["scenario"], [SCENARIOS.index(s) for s in scenarios.CHARGEBACK_SCENARIOS])
         confirmed &= rng.random(n) < CONFIRMED_FRAUD_SHARE
         lat_ok = ~np.isnan(t["lat"])
         merchant = t["merchant"]
@@ -766,14 +566,14 @@ class SyntheticBank:
             "amount": decimal_column(cents, 2),
             "currency": categorical(currency, CURRENCIES),
             "merchant_name": categorical(merchant, M_NAME),
-            "merchant_category": categorical(_M_CAT_CODE[merchant], MERCHANT_CATEGORIES),
+            "merchant_category": categorical(M_CAT_CODE[merchant], MERCHANT_CATEGORIES),
             "transaction_date": timestamp_column(ts),
             "device_id": _device_ids(t["device"]),
             "ip_address": _ips(t["ip"]),
             "status": categorical(t["status"], STATUSES),
             "is_fraudulent": pa.array(confirmed),
             "channel": categorical(t["channel"], CHANNELS),
-            "mcc": categorical(_M_MCC_CODE[merchant], MCCS),
+            "mcc": categorical(M_MCC_CODE[merchant], MCCS),
             "merchant_country": categorical(t["country"], COUNTRIES),
             "merchant_city": categorical(t["place"], PLACE_CITY),
             "latitude": pa.array(np.round(t["lat"], 5), mask=~lat_ok),
@@ -808,7 +608,7 @@ class SyntheticBank:
             "os": categorical(o_choice[dtype, (h // 4) % 4], oses),
             "login_status": categorical(g["status"], LOGIN_STATUSES),
             "failure_reason": categorical(g["reason"], FAILURE_REASONS),
-            "location_country": categorical(_PLACE_COUNTRY_CODE[place], COUNTRIES),
+            "location_country": categorical(PLACE_COUNTRY_CODE[place], COUNTRIES),
             "location_city": categorical(place, PLACE_CITY),
             "latitude": pa.array(lat),
             "longitude": pa.array(lon),
@@ -867,7 +667,7 @@ class SyntheticBank:
             "open_date": date_column(self.start_day + np.minimum(self.acc_open[acc_idx], day_idx)),
             "close_date": date_column(self.start_day + close, mask=status != 3),
             "currency": categorical(
-                np.array([CURRENCIES.index(c) for c in _HOME_CURRENCY])[self.home[self.acc_cust[acc_idx]]], CURRENCIES),
+                np.array([CURRENCIES.index(c) for c in HOME_CURRENCY])[self.home[self.acc_cust[acc_idx]]], CURRENCIES),
             "balance": decimal_column(np.round(bal[acc_idx, day_idx]).astype(np.int64), 2),
             "interest_rate": decimal_column(self.acc_rate[acc_idx], 5, precision=7),
             "credit_limit": decimal_column(self.acc_limit_cents[acc_idx], 2, mask=self.acc_limit_cents[acc_idx] < 0),
