@@ -6,6 +6,7 @@
       {'code': 'IMPOSSIBLE_TRAVEL', 'flag': 'is_impossible_travel', 'weight': 60},
       {'code': 'ATO_TRANSFER', 'flag': 'is_transfer_after_suspicious_login', 'weight': 60},
       {'code': 'STRUCTURING', 'flag': 'is_structuring', 'weight': 60},
+      {'code': 'MONEY_MULE', 'flag': 'is_money_mule', 'weight': 60},
       {'code': 'VELOCITY', 'flag': 'is_velocity_burst', 'weight': 50},
       {'code': 'DORMANT_REACTIVATION', 'flag': 'is_dormant_reactivation', 'weight': 50},
       {'code': 'HIGH_RISK_GEO', 'flag': 'is_high_risk_geography', 'weight': 50},
@@ -15,10 +16,10 @@
 
 {% macro login_anomaly_rules() %}
   {{ return([
-      {'code': 'FAILED_BURST', 'flag': 'is_failed_burst', 'weight': 50},
-      {'code': 'GEO_VELOCITY', 'flag': 'is_geo_velocity', 'weight': 25},
+      {'code': 'NEW_DEVICE', 'flag': 'is_new_device', 'weight': 30},
+      {'code': 'FAILED_BURST', 'flag': 'is_failed_burst', 'weight': 20},
+      {'code': 'GEO_VELOCITY', 'flag': 'is_geo_velocity', 'weight': 20},
       {'code': 'NEW_COUNTRY', 'flag': 'is_new_country', 'weight': 20},
-      {'code': 'NEW_DEVICE', 'flag': 'is_new_device', 'weight': 20},
   ]) }}
 {% endmacro %}
 
@@ -79,4 +80,9 @@
   {%- else -%}
     (select max(activity_date) from {{ ref('int_customer_daily_activity') }})
   {%- endif -%}
+{%- endmacro %}
+
+{#- 'a', 'b' for a list var of strings (counterparty names), quotes doubled. -#}
+{% macro quoted_list(values) -%}
+  {%- for value in values -%}'{{ value | replace("'", "''") }}'{{ ", " if not loop.last }}{%- endfor -%}
 {%- endmacro %}

@@ -51,6 +51,12 @@ def _takeover(bank, buf, logins, name: str) -> None:
                            reason=reason, device=dev[idx], device_type=np.where(mobile[idx], 0, 1),
                            ip=ip[idx], place=where[idx], scenario=np.full(len(idx), sid),
                            negative=np.full(len(idx), -1)))
+    # the victim banks online: an ordinary login from their own device at home before the attack (without one the
+    # attacker's device would be the first the bank ever saw for them, and not "new")
+    before = (rng.random(n_v) * day0).astype(np.int64)
+    logins.append(dict(cust=v, day=before, secs=rng.integers(8 * 3600, 20 * 3600, n_v), status=np.zeros(n_v, int),
+                       reason=np.full(n_v, -1), device=2 * v + 1, device_type=bank.device_type[v, 0], ip=bank.home_ip[v],
+                       place=bank.home[v], scenario=np.full(n_v, -1), negative=np.full(n_v, -1)))
     vj = np.repeat(np.arange(n_v), ints(rng, r["transfers"], n_v))
     nj = len(vj)
     at = success_at[vj] + ints(rng, r["transfer_delay_minutes"], nj) * 60

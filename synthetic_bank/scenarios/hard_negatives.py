@@ -49,12 +49,19 @@ def plan_trips(bank, who: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return start, length, place
 
 
-def _trips(bank, buf) -> None:
+def _trips(bank, buf, logins) -> None:
     rng, kind = bank.rng, KINDS.index("legitimate_trip")
     r, who = bank.ranges["legitimate_trip"], bank.negatives["legitimate_trip"]
     t = bank.traveller_index(who)
     start, length, place = bank.trip_start[t], bank.trip_len[t], bank.trip_place[t]
     n = len(who)
+    # they bank online from both their devices at home before leaving (so the phone they take is not new abroad)
+    for k in (0, 1):
+        day = (rng.random(n) * np.maximum(start - 1, 1)).astype(np.int64)
+        logins.append(dict(cust=who, day=day, secs=rng.integers(8 * 3600, 20 * 3600, n), status=np.zeros(n, int),
+                           reason=np.full(n, -1), device=2 * who + 1 + k, device_type=bank.device_type[who, k],
+                           ip=bank.home_ip[who], place=bank.home[who], scenario=np.full(n, -1),
+                           negative=np.full(n, -1)))
     # bookings online before leaving, from the own device at home
     bi = np.repeat(np.arange(n), ints(rng, r["bookings"], n))
     nb = len(bi)
@@ -175,7 +182,7 @@ def _payday(bank, buf) -> None:
 
 
 def add(bank, buf, logins) -> None:
-    _trips(bank, buf)
+    _trips(bank, buf, logins)
     _business_cash(bank, buf)
     _forgotten_password(bank, buf, logins)
     _payday(bank, buf)

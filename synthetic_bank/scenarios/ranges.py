@@ -93,10 +93,10 @@ RANGES: dict[str, dict[str, tuple[Span, Span]]] = {
     "money_mule": {
         "opening_balance_cents": ((5_000, 150_000), (0, 500_000)),
         "credits": ((1, 2), (1, 4)),
-        "credit_cents": ((200_000, 1_500_000), (100_000, 4_000_000)),
+        "credit_cents": ((200_000, 1_500_000), (150_000, 4_000_000)),
         "outflows_per_credit": ((1, 3), (1, 5)),
-        "first_outflow_delay_minutes": ((15, 720), (5, 2_160)),
-        "outflow_spread_minutes": ((5, 180), (1, 600)),
+        "first_outflow_delay_minutes": ((15, 720), (5, 1_440)),
+        "outflow_spread_minutes": ((5, 180), (1, 240)),
         "share_moved_out": ((0.80, 0.97), (0.65, 0.99)),
         "cash_share": ((0.2, 0.4), (0.0, 0.7)),
     },

@@ -9,8 +9,11 @@
     )
 }}
 {#- Incremental runs recompute the look-back window, reading as context the attempts of the burst window just
-    before it (failed_burst_window_minutes) so the burst rules see the attempts they reach back to; whether a device or country is new, and the previous located attempt, come from
-    the rows already in this table before that (exactly what a full build computes for them). -#}
+    before it (failed_burst_window_minutes) so the burst rules see the attempts they reach back to; when the
+    customer first used each device and country, and the previous located attempt, come from the rows already in
+    this table before that (exactly what a full build computes for them). A device (country) stays new for
+    new_device_window_hours after its first attempt: an attacker whose first guess failed is still on a new device
+    when the later guess succeeds. -#}
 {%- set order = 'login_at, login_id' -%}
 {%- set rules = login_anomaly_rules() -%}
 {%- set burst = var('failed_burst_min_attempts') -%}
@@ -29,19 +32,30 @@ with logins as (
 
 {% if incremental %}
 earlier_customers as (
-    select distinct customer_id as earlier_customer_id from {{ this }} where login_at < {{ context_since }}
+    select customer_id as earlier_customer_id, min(login_at) as earlier_first_seen_at
+    from {{ this }}
+    where login_at < {{ context_since }}
+    group by customer_id
 ),
 
 earlier_devices as (
-    select distinct customer_id as earlier_device_customer_id, device_id as earlier_device_id
+    select
+        customer_id as earlier_device_customer_id,
+        device_id as earlier_device_id,
+        min(login_at) as earlier_device_first_seen_at
     from {{ this }}
     where login_at < {{ context_since }} and device_id is not null
+    group by customer_id, device_id
 ),
 
 earlier_countries as (
-    select distinct customer_id as earlier_country_customer_id, location_country as earlier_country
+    select
+        customer_id as earlier_country_customer_id,
+        location_country as earlier_country,
+        min(login_at) as earlier_country_first_seen_at
     from {{ this }}
     where login_at < {{ context_since }} and location_country is not null
+    group by customer_id, location_country
 ),
 
 earlier_location as (
@@ -65,13 +79,12 @@ sequenced as (
     select
         l.*,
         {% if incremental -%}
-        -- an attempt before the window makes the window's first attempt not the customer's first, and so on
-        row_number() over (partition by l.customer_id order by {{ order }})
-            + case when ec.earlier_customer_id is not null then 1 else 0 end as customer_attempt_number,
-        row_number() over (partition by l.customer_id, l.device_id order by {{ order }})
-            + case when ed.earlier_device_id is not null then 1 else 0 end as device_attempt_number,
-        row_number() over (partition by l.customer_id, l.location_country order by {{ order }})
-            + case when eco.earlier_country is not null then 1 else 0 end as country_attempt_number,
+        -- an attempt before the window is earlier than any in it
+        coalesce(ec.earlier_first_seen_at, min(l.login_at) over (partition by l.customer_id)) as customer_first_seen_at,
+        coalesce(ed.earlier_device_first_seen_at, min(l.login_at) over (partition by l.customer_id, l.device_id))
+            as device_first_seen_at,
+        coalesce(eco.earlier_country_first_seen_at, min(l.login_at) over (partition by l.customer_id, l.location_country))
+            as country_first_seen_at,
         {%- for column, alias in [('login_at', 'previous_located_at'), ('latitude', 'previous_latitude'), ('longitude', 'previous_longitude')] %}
         coalesce(
             lag(l.{{ column }}) over (partition by l.customer_id, l.has_location order by {{ order }}),
@@ -79,9 +92,10 @@ sequenced as (
         ) as {{ alias }},
         {%- endfor %}
         {%- else -%}
-        row_number() over (partition by customer_id order by {{ order }}) as customer_attempt_number,
-        row_number() over (partition by customer_id, device_id order by {{ order }}) as device_attempt_number,
-        row_number() over (partition by customer_id, location_country order by {{ order }}) as country_attempt_number,
+        -- first attempts: the minimum over the whole partition is never later than the row itself
+        min(login_at) over (partition by customer_id) as customer_first_seen_at,
+        min(login_at) over (partition by customer_id, device_id) as device_first_seen_at,
+        min(login_at) over (partition by customer_id, location_country) as country_first_seen_at,
         lag(login_at) over (partition by customer_id, has_location order by {{ order }}) as previous_located_at,
         lag(latitude) over (partition by customer_id, has_location order by {{ order }}) as previous_latitude,
         lag(longitude) over (partition by customer_id, has_location order by {{ order }}) as previous_longitude,
@@ -121,8 +135,11 @@ flagged as (
         case when is_failed then failed_run_length else 0 end as failed_attempts_in_window,
         {{ speed_kmh('distance_from_previous_km', 'seconds_from_previous') }} as speed_from_previous_kmh,
         (is_failed and in_failed_burst) or (not is_failed and follows_failed_burst) as is_failed_burst,
-        device_id is not null and device_attempt_number = 1 and customer_attempt_number > 1 as is_new_device,
-        location_country is not null and country_attempt_number = 1 and customer_attempt_number > 1 as is_new_country,
+        -- first used after the customer's first attempt, and no more than new_device_window_hours ago
+        device_id is not null and device_first_seen_at > customer_first_seen_at
+            and device_first_seen_at >= {{ dbt.dateadd('hour', -var('new_device_window_hours'), 'login_at') }} as is_new_device,
+        location_country is not null and country_first_seen_at > customer_first_seen_at
+            and country_first_seen_at >= {{ dbt.dateadd('hour', -var('new_device_window_hours'), 'login_at') }} as is_new_country,
         {{ is_impossible_jump('distance_from_previous_km', speed_kmh('distance_from_previous_km', 'seconds_from_previous')) }}
             as is_geo_velocity
     from measured
@@ -154,8 +171,10 @@ select
     is_new_device,
     is_new_country,
     is_geo_velocity,
-    -- a burst that broke in, or a first-seen device arriving from a new country or an impossible distance
-    is_failed_burst or (is_new_device and (is_new_country or is_geo_velocity)) as is_suspicious,
+    -- the attempt alerts on its own (feeds ATO_TRANSFER): with the rule weights, a new device together with a
+    -- failed burst, a new country or an impossible distance; a burst on the customer's own device (a forgotten
+    -- password) or a trip with their own phone does not
+    anomaly_score >= {{ var('fraud_alert_threshold') }} as is_suspicious,
     cast(anomaly_score as integer) as anomaly_score,
     {{ risk_band('anomaly_score') }} as risk_band,
     reason_codes,

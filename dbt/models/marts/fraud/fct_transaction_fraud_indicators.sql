@@ -8,35 +8,40 @@
 }}
 {#- Rules, weights and thresholds: macros/scoring.sql and the vars in dbt_project.yml; described in
     _fraud__models.yml. Incremental runs recompute the look-back window, reading as context the rows just before
-    it that the short windowed rules can reach back to (velocity; a card-testing cash-out after a burst that
-    itself spans its window), derived from those rules' windows; what lies further back - the customer's last
-    transaction (dormancy) and last located transaction with its jump flag (travel) - is read from the rows
-    already built. Structuring, the one multi-day rule, reads only its candidates over its own longer window. -#}
+    it that the short windowed rules can reach back to (velocity, a card-testing burst spanning the window's
+    start), derived from those rules' windows; what lies further back - the customer's last transaction
+    (dormancy) and last located transaction with its jump flag (travel) - is read from the rows already built.
+    The rules with longer windows read only their own few rows over their own window: structuring its cash
+    movements, the card-testing cash-out the test authorisations of the days before, the money-mule rule the
+    large credits and the debits after them. -#}
 {%- set order = 'transaction_at, transaction_id' -%}
 {%- set rules = transaction_fraud_rules() -%}
-{%- set context_minutes = [var('velocity_window_minutes'),
-                           var('card_testing_cashout_minutes') + var('card_testing_window_minutes')] | max -%}
+{%- set context_minutes = [var('velocity_window_minutes'), var('card_testing_window_minutes')] | max -%}
 {%- set since = lookback_start('transaction_at') if is_incremental() else none -%}
 {%- set context_start = dbt.dateadd('minute', -context_minutes, since) if is_incremental() else none -%}
 {#- cash just under the reporting threshold, judged in the transaction currency (each jurisdiction's threshold is
     10,000 of its own currency); only cash in the account's own currency: an ATM withdrawal abroad (9,500 yen is
     $64) is not cash the bank reports against its threshold -#}
-{%- set structuring_candidate -%}
+{%- set cash_movement -%}
 coalesce(
             transaction_type in ('deposit', 'withdrawal')
             and (merchant_category = 'cash' or channel in ('branch', 'atm'))
-            and coalesce(currency = account_currency, true)
-            and amount >= {{ var('structuring_band_low') }} and amount < {{ var('structuring_threshold') }},
+            and coalesce(currency = account_currency, true),
             false
         )
+{%- endset -%}
+{%- set structuring_candidate -%}
+({{ cash_movement }} and coalesce(amount >= {{ var('structuring_band_low') }} and amount < {{ var('structuring_threshold') }}, false))
+{%- endset -%}
+{%- set card_testing_candidate -%}
+coalesce(transaction_type = 'purchase' and amount_usd <= {{ var('card_testing_max_amount') }} and is_card_not_present, false)
 {%- endset -%}
 
 with transactions as (
     select
         *,
         latitude is not null and longitude is not null as has_location,
-        coalesce(transaction_type = 'purchase' and amount_usd <= {{ var('card_testing_max_amount') }} and is_card_not_present, false)
-            as is_card_testing_candidate,
+        {{ card_testing_candidate }} as is_card_testing_candidate,
         {{ structuring_candidate }} as is_structuring_candidate
     from {{ ref('int_transactions_enriched') }}
     {% if is_incremental() %}
@@ -119,16 +124,31 @@ sequenced as (
     {%- endif %}
 ),
 
-structuring_runs as (
-    -- two or more candidates of the customer within structuring_window_days
-    select
-        transaction_id,
-        {{ in_burst('transaction_at', 'customer_id', order, 2, var('structuring_window_days') * 86400) }} as in_structuring_run
+cash_movements as (
+    select transaction_id, customer_id, transaction_type, transaction_at, {{ structuring_candidate }} as is_candidate
     from {{ ref('int_transactions_enriched') }}
-    where {{ structuring_candidate }}
+    where {{ cash_movement }}
     {% if is_incremental() -%}
     and transaction_at >= {{ add_days(since, -(var('structuring_window_days') + 1)) }}
     {%- endif %}
+),
+
+structuring_runs as (
+    -- a candidate with another one of the customer within structuring_window_days either side, the candidates
+    -- being at least structuring_min_share of the customer's cash movements that way (in or out) around it
+    select
+        c.transaction_id,
+        sum(case when nearby.is_candidate then 1 else 0 end) >= 2
+            and sum(case when nearby.is_candidate then 1 else 0 end) >= {{ var('structuring_min_share') }} * count(*)
+            as in_structuring_run
+    from cash_movements as c
+    inner join cash_movements as nearby
+        on c.customer_id = nearby.customer_id
+        and c.transaction_type = nearby.transaction_type
+        and nearby.transaction_at >= {{ dbt.dateadd('day', -var('structuring_window_days'), 'c.transaction_at') }}
+        and nearby.transaction_at <= {{ dbt.dateadd('day', var('structuring_window_days'), 'c.transaction_at') }}
+    where c.is_candidate
+    group by c.transaction_id
 ),
 
 suspicious_login_transfers as (
@@ -144,22 +164,107 @@ suspicious_login_transfers as (
     group by t.transaction_id
 ),
 
+card_testing_tests as (
+    -- the micro authorisations of the cash-out window before the recomputed rows, and the burst window before that
+    select customer_id, device_id, transaction_id, transaction_at
+    from {{ ref('int_transactions_enriched') }}
+    where {{ card_testing_candidate }}
+    {% if is_incremental() -%}
+    and transaction_at >= {{ dbt.dateadd('minute', -(var('card_testing_cashout_hours') * 60 + var('card_testing_window_minutes')), since) }}
+    {%- endif %}
+),
+
 card_testing_bursts as (
     select customer_id, device_id, transaction_at
-    from sequenced
-    where is_card_testing_candidate and in_card_testing_burst and device_id is not null
+    from (
+        select
+            customer_id, device_id, transaction_at,
+            {{ in_burst('transaction_at', 'customer_id', order, var('card_testing_min_transactions'), var('card_testing_window_minutes') * 60) }}
+                as in_card_testing_burst
+        from card_testing_tests
+    ) as tests
+    where in_card_testing_burst and device_id is not null
 ),
 
 card_testing_cashouts as (
+    -- a purchase from the device that ran a burst of tests on the customer's card in the hours before it
     select t.transaction_id
     from transactions as t
     inner join card_testing_bursts as b
         on t.customer_id = b.customer_id
         and t.device_id = b.device_id
         and b.transaction_at <= t.transaction_at
-        and b.transaction_at >= {{ dbt.dateadd('minute', -var('card_testing_cashout_minutes'), 't.transaction_at') }}
+        and b.transaction_at >= {{ dbt.dateadd('hour', -var('card_testing_cashout_hours'), 't.transaction_at') }}
     where t.transaction_type = 'purchase' and not t.is_card_testing_candidate
     group by t.transaction_id
+),
+
+mule_credits as (
+    -- money coming in that is not cash (cash is the structuring rule's) nor the customer's regular income, large
+    -- enough to matter
+    select transaction_id, account_id, transaction_at, amount_usd
+    from {{ ref('int_transactions_enriched') }}
+    where transaction_type = 'deposit' and status = 'completed'
+      and not {{ cash_movement }}
+      and coalesce(merchant_name not in ({{ quoted_list(var('regular_income_payers')) }}), true)
+      and amount_usd >= {{ var('mule_min_credit_usd') }}
+    {% if is_incremental() -%}
+      and transaction_at >= {{ dbt.dateadd('hour', -var('mule_window_hours'), since) }}
+    {%- endif %}
+),
+
+mule_debits as (
+    select transaction_id, account_id, transaction_at, amount_usd
+    from {{ ref('int_transactions_enriched') }}
+    where transaction_type in ('transfer', 'withdrawal') and status = 'completed'
+      -- money moved to the customer's own accounts has not left them
+      and coalesce(merchant_name not in ({{ quoted_list(var('own_account_counterparties')) }}), true)
+    {% if is_incremental() -%}
+      and transaction_at >= {{ dbt.dateadd('hour', -var('mule_window_hours'), since) }}
+    {%- endif %}
+),
+
+mule_pass_through as (
+    -- each credit with the debits of its account within mule_window_hours after it that could be moving it on
+    -- (each at least mule_min_leg_share of it: the customer's coffee money taken out the same day is not)
+    select c.transaction_id as credit_id, c.amount_usd as credit_usd, d.transaction_id as debit_id, d.amount_usd as debit_usd
+    from mule_credits as c
+    inner join mule_debits as d
+        on c.account_id = d.account_id
+        and d.transaction_at > c.transaction_at
+        and d.transaction_at <= {{ dbt.dateadd('hour', var('mule_window_hours'), 'c.transaction_at') }}
+        and d.amount_usd >= {{ var('mule_min_leg_share') }} * c.amount_usd
+),
+
+mule_later_credits as (
+    -- what else came in over the same window (a mule often receives several credits in a row)
+    select c.transaction_id as credit_id, sum(later.amount_usd) as later_credit_usd
+    from mule_credits as c
+    inner join mule_credits as later
+        on c.account_id = later.account_id
+        and later.transaction_at > c.transaction_at
+        and later.transaction_at <= {{ dbt.dateadd('hour', var('mule_window_hours'), 'c.transaction_at') }}
+    group by c.transaction_id
+),
+
+mule_credits_moved_out as (
+    -- most of it, and no more than came in (a mule keeps a cut; paying more out than arrived is the customer's
+    -- own money moving, e.g. rent after a friend paid back a loan)
+    select p.credit_id
+    from mule_pass_through as p
+    left join mule_later_credits as later on p.credit_id = later.credit_id
+    group by p.credit_id, p.credit_usd
+    having sum(p.debit_usd) >= {{ var('mule_outflow_share') }} * p.credit_usd
+       and sum(p.debit_usd) <= p.credit_usd + coalesce(max(later.later_credit_usd), 0)
+),
+
+money_mule_legs as (
+    -- the credit and the debits that moved it on
+    select credit_id as transaction_id from mule_credits_moved_out
+    union
+    select p.debit_id
+    from mule_pass_through as p
+    inner join mule_credits_moved_out as m on p.credit_id = m.credit_id
 ),
 
 measured as (
@@ -180,6 +285,7 @@ measured as (
         end as amount_zscore_90d,
         ato.transaction_id is not null as is_transfer_after_suspicious_login,
         cashout.transaction_id is not null as is_card_testing_cashout,
+        mule.transaction_id is not null as is_money_mule,
         coalesce(structuring.in_structuring_run, false) as in_structuring_run
     from sequenced as s
     left join {{ ref('int_customer_trailing_activity') }} as baseline
@@ -188,6 +294,8 @@ measured as (
         on s.transaction_id = ato.transaction_id
     left join card_testing_cashouts as cashout
         on s.transaction_id = cashout.transaction_id
+    left join money_mule_legs as mule
+        on s.transaction_id = mule.transaction_id
     left join structuring_runs as structuring
         on s.transaction_id = structuring.transaction_id
 ),
@@ -211,7 +319,11 @@ travel as (
         {%- else -%}
         lag(is_jump_from_previous) over (partition by customer_id, has_location order by {{ order }})
         {%- endif %} as previous_was_jump,
-        lead(is_jump_from_previous) over (partition by customer_id, has_location order by {{ order }}) as next_is_jump
+        lead(is_jump_from_previous) over (partition by customer_id, has_location order by {{ order }}) as next_is_jump,
+        -- the account was dormant at the end of the previous day, or this ends a long silence
+        coalesce(prior_day_account_status = 'dormant', false)
+            or coalesce({{ days_between('prior_day_last_activity_date', 'transaction_date') }} >= {{ var('dormant_days') }}, false)
+            or coalesce(days_since_previous_transaction >= {{ var('dormant_days') }}, false) as ends_dormancy
     from jumps
 ),
 
@@ -227,11 +339,15 @@ flagged as (
         coalesce(amount_zscore_90d >= {{ var('zscore_threshold') }}, false) as is_amount_anomaly,
         (is_card_testing_candidate and in_card_testing_burst) or is_card_testing_cashout as is_card_testing,
         is_structuring_candidate and in_structuring_run as is_structuring,
-        -- money leaving an account that was dormant at the end of the previous day, or after a long silence
+        -- money leaving an account as it wakes up: the transaction ending the dormancy, or one of the next
+        -- (up to dormant_drain_followups) within dormant_drain_hours of it - a drain spread over the next day
         coalesce(transaction_type in ('transfer', 'withdrawal', 'purchase', 'payment'), false)
-            and (coalesce(prior_day_account_status = 'dormant', false)
-                 or coalesce({{ days_between('prior_day_last_activity_date', 'transaction_date') }} >= {{ var('dormant_days') }}, false)
-                 or coalesce(days_since_previous_transaction >= {{ var('dormant_days') }}, false))
+            and (ends_dormancy
+            {%- for k in range(1, var('dormant_drain_followups') + 1) %}
+                 or coalesce(lag(ends_dormancy, {{ k }}) over (partition by customer_id order by {{ order }})
+                             and {{ seconds_between('lag(transaction_at, ' ~ k ~ ') over (partition by customer_id order by ' ~ order ~ ')', 'transaction_at') }}
+                                 <= {{ var('dormant_drain_hours') * 3600 }}, false)
+            {%- endfor %})
             as is_dormant_reactivation,
         coalesce(country_risk_level = 'high', false) and coalesce(merchant_country <> home_country, true)
             as is_high_risk_geography
@@ -275,6 +391,7 @@ select
     is_transfer_after_suspicious_login,
     is_dormant_reactivation,
     is_high_risk_geography,
+    is_money_mule,
     cast(fraud_score as integer) as fraud_score,
     {{ risk_band('fraud_score') }} as risk_band,
     reason_codes,
