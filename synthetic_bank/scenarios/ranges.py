@@ -6,8 +6,8 @@ the rules are not fitted to one setting. Integers are drawn uniformly in [low, h
 Amounts are in the customer's home currency (x the customer's spend scale where the name says so); times in the
 unit the name ends with. The families' shapes are described in their modules (synthetic_bank/scenarios/).
 
-Limits the wide preset keeps, because past them a case stops being that typology: card tests stay at most 4.99
-(micro authorisations), structured deposits below 10,000 (just under the reporting threshold), impossible travel
+Limits the wide preset keeps, because past them a case stops being that typology: card tests stay at most 3.89
+(micro authorisations: under 5 USD whatever the home currency), structured deposits below 10,000 (just under the reporting threshold), impossible travel
 faster than 1,200 km/h, mule outflows at least 65 % of the credit ("most of it"), a small business's usual deposit
 at most 7,000 (one whose usual deposit is 9,000 is, for the bank, a structuring case to look at).
 """
@@ -22,7 +22,7 @@ RANGES: dict[str, dict[str, tuple[Span, Span]]] = {
     "card_testing": {
         "tests": ((8, 25), (5, 40)),
         "burst_minutes": ((5, 15), (2, 25)),
-        "test_cents": ((50, 299), (1, 499)),
+        "test_cents": ((50, 299), (1, 389)),
         "decline_share": ((0.4, 0.7), (0.2, 0.9)),
         "cashouts": ((1, 2), (1, 4)),
         "cashout_delay_minutes": ((5, 40), (1, 55)),
@@ -31,7 +31,7 @@ RANGES: dict[str, dict[str, tuple[Span, Span]]] = {
     "card_testing_late_cashout": {
         "tests": ((8, 25), (5, 40)),
         "burst_minutes": ((5, 15), (2, 25)),
-        "test_cents": ((50, 299), (1, 499)),
+        "test_cents": ((50, 299), (1, 389)),
         "decline_share": ((0.4, 0.7), (0.2, 0.9)),
         "cashouts": ((1, 3), (1, 5)),
         "cashout_delay_hours": ((1, 48), (1, 144)),

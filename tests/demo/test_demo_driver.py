@@ -138,8 +138,12 @@ def test_fraud_summary_has_precision_and_recall_per_scenario():
               ("login", "L1"): "account_takeover"}
     alerts = [("transaction", "T1", "CARD_TESTING"), ("transaction", "T9", "CARD_TESTING"),
               ("login", "L1", "FAILED_BURST,NEW_DEVICE")]
-    summary = demo.fraud_summary(evaluate(alerts, labels))
+    negatives = {("login", "L7"): ("CUST2", "forgotten_password"), ("login", "L8"): ("CUST2", "forgotten_password"),
+                 ("transaction", "T9"): ("CUST3", "payday_large_purchase"), ("login", "L5"): ("CUST4", "forgotten_password")}
+    summary = demo.fraud_summary(evaluate(alerts, labels, negatives))
     assert summary["card_testing"]["recall"] == 0.5 and summary["card_testing"]["precision"] == 0.5
+    assert summary["hard_negatives"]["payday_large_purchase"]["false_positive_rate"] == 1.0
+    assert summary["hard_negatives"]["forgotten_password"]["false_positive_rate"] == 0.0
     assert summary["account_takeover"]["recall"] == 1.0 and summary["account_takeover"]["precision"] == 1.0
     assert summary["structuring"]["recall"] is None  # no labelled entity of that scenario
     assert summary["overall"]["alerts"] == 3 and summary["overall"]["meets_goals"] is False

@@ -14,14 +14,16 @@ import pytest
 from glue_jobs.contracts import TABLES, load_contract
 from synthetic_bank import SCENARIOS, BankConfig, generate
 from synthetic_bank.reference import HIGH_RISK_COUNTRIES
+from synthetic_bank.scenarios import HARD_NEGATIVES, ranges_for
 
 CONFIG = BankConfig(seed=11, customers=800, days=30)
+# the second bank the rules are judged on: another seed, the wide ranges
+WIDE_CONFIG = BankConfig(seed=7, customers=800, days=30, ranges="wide")
 
 
-@pytest.fixture(scope="module")
-def bank(tmp_path_factory):
+def _generated(tmp_path_factory, config):
     out = tmp_path_factory.mktemp("bank")
-    result = generate(CONFIG, out)
+    result = generate(config, out)
     tables = {
         t: pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False) for f in sorted((out / "landing" / t).rglob("*.csv"))])
         for t in TABLES
@@ -29,6 +31,23 @@ def bank(tmp_path_factory):
     labels = pd.read_csv(out / "ground_truth" / "fraud_labels.csv", dtype=str)
     churn = pd.read_csv(out / "ground_truth" / "churn_labels.csv", dtype=str)
     return out, result, tables, labels, churn
+
+
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory):
+    return _generated(tmp_path_factory, CONFIG)
+
+
+@pytest.fixture(scope="module")
+def wide_bank(tmp_path_factory):
+    return _generated(tmp_path_factory, WIDE_CONFIG)
+
+
+@pytest.fixture(params=["standard", "wide"])
+def either_bank(request):
+    """(bank, its ranges): the scenario shapes hold within each preset's documented ranges."""
+    preset = request.param
+    return request.getfixturevalue("bank" if preset == "standard" else "wide_bank"), ranges_for(preset)
 
 
 def _digest(root: Path) -> str:
@@ -117,7 +136,7 @@ def test_every_scenario_has_labels_that_point_at_real_rows(bank):
     assert txn.groupby("scenario").size().min() >= 5
     assert set(txn.entity_id) <= set(tables["transactions"]["transaction_id"])
     logins = labels[labels.entity_type == "login"]
-    assert set(logins.scenario) == {"account_takeover"}
+    assert set(logins.scenario) == {"account_takeover", "account_takeover_few_guesses"}
     assert set(logins.entity_id) <= set(tables["login_activity"]["login_id"])
     assert set(churn.customer_id) <= set(tables["customers"]["customer_id"])
     assert not labels.duplicated(["entity_type", "entity_id"]).any()
@@ -129,8 +148,10 @@ def test_is_fraudulent_is_a_subset_of_chargeback_labels(bank):
     fraud_ids = set(t.loc[t.is_fraudulent == "true", "transaction_id"])
     lab = labels[labels.entity_type == "transaction"].set_index("entity_id")["scenario"]
     assert fraud_ids <= set(lab.index)
-    assert not {lab[i] for i in fraud_ids} & {"structuring", "high_risk_geography"}
-    share = len(fraud_ids) / lab.isin(["card_testing", "velocity_burst", "account_takeover"]).sum()
+    assert not {lab[i] for i in fraud_ids} & {"structuring", "high_risk_geography", "money_mule"}
+    from synthetic_bank.scenarios import CHARGEBACK_SCENARIOS
+
+    share = len(fraud_ids) / lab.isin(sorted(CHARGEBACK_SCENARIOS)).sum()
     assert 0.2 < share < 0.6
 
 
@@ -148,41 +169,60 @@ def _scenario_rows(bank, scenario):
     return rows
 
 
-def test_structuring_is_cash_deposits_just_under_10k(bank):
+def test_structuring_is_cash_deposits_just_under_10k(either_bank):
+    bank, ranges = either_bank
+    r = ranges["structuring"]
     rows = _scenario_rows(bank, "structuring")
     assert (rows.transaction_type == "deposit").all() and (rows.merchant_category == "cash").all()
-    assert rows.amt.between(9000, 9950).all()
+    amount = rows.amount.astype(float)  # in the home currency, whose threshold is 10,000
+    assert amount.between(r["deposit_cents"][0] / 100, r["deposit_cents"][1] / 100).all() and (amount < 10_000).all()
     for _, g in rows.groupby("customer_id"):
-        assert len(g) >= 3 and (g.ts.max() - g.ts.min()) < timedelta(days=5)
+        assert len(g) >= r["deposits"][0] and (g.ts.max() - g.ts.min()) < timedelta(days=r["span_days"][1] + 1)
 
 
-def test_card_testing_is_micro_burst_then_cash_out(bank):
-    rows = _scenario_rows(bank, "card_testing")
-    for _, g in rows.groupby("customer_id"):
-        micro = g[g.amt < 3]
-        assert len(micro) >= 8 and micro.merchant_name.nunique() == 1
-        assert micro.ts.max() - micro.ts.min() <= timedelta(minutes=15)
-        assert (g[g.amt >= 3].amt >= 250).all()
-        assert (g.channel == "ecommerce").all() and g.device_id.nunique() == 1
+def test_card_testing_is_micro_burst_then_cash_out(either_bank):
+    bank, ranges = either_bank
+    for scenario in ("card_testing", "card_testing_late_cashout"):
+        r = ranges[scenario]
+        rows = _scenario_rows(bank, scenario)
+        for _, g in rows.groupby("customer_id"):
+            micro = g[g.amt <= 5]
+            assert len(micro) >= r["tests"][0] and micro.merchant_name.nunique() == 1
+            assert micro.ts.max() - micro.ts.min() <= timedelta(minutes=r["burst_minutes"][1])
+            cashout = g[g.amt > 5]
+            assert len(cashout) >= 1 and (g.channel == "ecommerce").all() and g.device_id.nunique() == 1
+            delay = cashout.ts.min() - micro.ts.max()
+            if scenario == "card_testing":
+                assert timedelta(0) < delay <= timedelta(minutes=r["cashout_delay_minutes"][1] + r["burst_minutes"][1])
+            else:  # hours to days later: past the old one-hour window, within the rule's 7 days
+                assert timedelta(minutes=30) < delay <= timedelta(hours=r["cashout_delay_hours"][1] + 1)
 
 
-def test_takeover_failed_burst_then_success_then_transfer_within_an_hour(bank):
+def test_takeover_guesses_then_success_then_transfer(either_bank):
+    bank, ranges = either_bank
     _, _, tables, labels, _ = bank
     lg = tables["login_activity"]
-    ato_logins = lg[lg.login_id.isin(labels.entity_id)].copy()
-    ato_logins["ts"] = pd.to_datetime(ato_logins.login_timestamp)
-    transfers = _scenario_rows(bank, "account_takeover")
-    for cust, g in ato_logins.groupby("customer_id"):
-        g = g.sort_values("ts")
-        assert (g.login_status.iloc[:-1] == "failed").all() and len(g) >= 5
-        assert g.login_status.iloc[-1] == "success" and g.device_id.nunique() == 1
-        home = tables["customers"].set_index("customer_id").loc[cust, "country"]
-        assert (g.location_country != home).all()
-        tx = transfers[transfers.customer_id == cust]
-        assert len(tx) >= 1 and (tx.transaction_type == "transfer").all()
-        gap = tx.ts - g.ts.iloc[-1]
-        assert ((gap > timedelta(0)) & (gap <= timedelta(hours=1))).all()
-        assert (tx.device_id == g.device_id.iloc[0]).all()
+    for scenario in ("account_takeover", "account_takeover_few_guesses"):
+        r = ranges[scenario]
+        ids = labels.loc[(labels.entity_type == "login") & (labels.scenario == scenario), "entity_id"]
+        ato_logins = lg[lg.login_id.isin(ids)].copy()
+        ato_logins["ts"] = pd.to_datetime(ato_logins.login_timestamp)
+        transfers = _scenario_rows(bank, scenario)
+        for cust, g in ato_logins.groupby("customer_id"):
+            g = g.sort_values("ts")
+            assert (g.login_status.iloc[:-1] == "failed").all()
+            assert r["guesses"][0] <= len(g) - 1 <= r["guesses"][1]
+            assert g.login_status.iloc[-1] == "success" and g.device_id.nunique() == 1
+            home = tables["customers"].set_index("customer_id").loc[cust, "country"]
+            assert (g.location_country != home).all()
+            # the victim had banked online from their own device before the attack
+            own = lg[(lg.customer_id == cust) & ~lg.login_id.isin(ids)]
+            assert (pd.to_datetime(own.login_timestamp) < g.ts.min()).any()
+            tx = transfers[transfers.customer_id == cust]
+            assert len(tx) >= 1 and (tx.transaction_type == "transfer").all()
+            gap = tx.ts - g.ts.iloc[-1]
+            assert ((gap > timedelta(0)) & (gap <= timedelta(minutes=r["transfer_delay_minutes"][1] + 1))).all()
+            assert (tx.device_id == g.device_id.iloc[0]).all()
 
 
 def _km(a, b):
@@ -191,7 +231,9 @@ def _km(a, b):
     return 6371 * 2 * math.asin(math.sqrt(d))
 
 
-def test_impossible_travel_pairs_are_far_and_close_in_time(bank):
+def test_impossible_travel_pairs_are_far_and_close_in_time(either_bank):
+    bank, ranges = either_bank
+    r = ranges["impossible_travel"]
     rows = _scenario_rows(bank, "impossible_travel")
     for _, g in rows.groupby("customer_id"):
         g = g.sort_values("ts")
@@ -199,12 +241,13 @@ def test_impossible_travel_pairs_are_far_and_close_in_time(bank):
         a, b = g.iloc[0], g.iloc[1]
         km = _km((float(a.latitude), float(a.longitude)), (float(b.latitude), float(b.longitude)))
         hours = (b.ts - a.ts).total_seconds() / 3600
-        assert km >= 4900 and hours <= 3 and km / hours > 1000
+        assert km >= 500 and hours <= r["gap_minutes"][1] / 60 and km / hours > 0.95 * r["min_speed_kmh"][0]
 
 
-def test_no_legitimate_traveller_looks_impossible(bank):
-    """Card-present pairs of unlabelled transactions never imply > 1,000 km/h (so the rule has no noise here)."""
-    _, _, tables, labels, _ = bank
+def test_no_legitimate_traveller_looks_impossible(either_bank):
+    """Card-present pairs of unlabelled transactions never imply > 1,000 km/h (so the rule has no noise here),
+    the legitimate long-haul trips of the hard negatives included."""
+    (_, _, tables, labels, _), _ = either_bank
     t = tables["transactions"]
     t = t[(t.card_present == "true") & ~t.transaction_id.isin(labels.entity_id)].copy()
     t["ts"] = pd.to_datetime(t.transaction_date)
@@ -221,18 +264,88 @@ def test_no_legitimate_traveller_looks_impossible(bank):
 def test_velocity_dormant_and_high_risk_shapes(bank):
     _, _, tables, _, _ = bank
     for _, g in _scenario_rows(bank, "velocity_burst").groupby("customer_id"):
-        assert len(g) >= 10 and g.ts.max() - g.ts.min() <= timedelta(hours=1) and g.amt.between(40, 800).all()
+        # amounts in the home currency (a purchase at home settles in it)
+        assert len(g) >= 10 and g.ts.max() - g.ts.min() <= timedelta(hours=1) and g.amount.astype(float).between(40, 800).all()
     acc = tables["accounts"]
     for cust, g in _scenario_rows(bank, "dormant_reactivation").groupby("customer_id"):
         day = g.ts.min().date().isoformat()
         before = acc[(acc.customer_id == cust) & (acc.as_of_date < day)]
         assert (before.account_status == "dormant").all() and len(before)
-        assert (pd.to_datetime(before.last_activity_date) <= pd.Timestamp(CONFIG.start_date) - timedelta(days=180)).all()
+        dated = before[before.last_activity_date != "null"]  # loans carry no last activity date
+        assert (pd.to_datetime(dated.last_activity_date) <= pd.Timestamp(CONFIG.start_date) - timedelta(days=180)).all()
         assert g.transaction_type.eq("transfer").all()
     hr = _scenario_rows(bank, "high_risk_geography")
     assert hr.merchant_country.isin(HIGH_RISK_COUNTRIES).all()
     t = tables["transactions"]
     assert set(t.loc[t.merchant_country.isin(HIGH_RISK_COUNTRIES), "transaction_id"]) == set(hr.transaction_id)
+
+
+def test_money_mules_move_most_of_each_credit_out_within_hours(either_bank):
+    bank, ranges = either_bank
+    r = ranges["money_mule"]
+    rows = _scenario_rows(bank, "money_mule").sort_values("ts")
+    assert len(rows)
+    for _, g in rows.groupby("customer_id"):
+        credits = g[g.transaction_type == "deposit"]
+        assert len(credits) >= 1 and (credits.merchant_name == "Incoming Transfer").all()
+        assert credits.amt.between(r["credit_cents"][0] / 100 - 1, r["credit_cents"][1] / 100 + 1).all()
+        debits = g[g.transaction_type != "deposit"]
+        assert debits.transaction_type.isin(["transfer", "withdrawal"]).all()
+        assert (debits.merchant_name != "Internal Transfer").all()
+        # each credit's debits follow it within the documented delays and take a documented share of it out
+        hours = (r["first_outflow_delay_minutes"][1] + (r["outflows_per_credit"][1] - 1) * r["outflow_spread_minutes"][1]) / 60
+        for _, credit in credits.iterrows():
+            after = debits[(debits.ts > credit.ts) & (debits.ts <= credit.ts + timedelta(hours=hours))]
+            assert len(after) >= 1
+        assert debits.amt.sum() <= credits.amt.sum() * r["share_moved_out"][1] + 1
+        assert debits.amt.sum() >= credits.amt.sum() * r["share_moved_out"][0] * 0.6  # cash legs round down to 20
+
+
+def test_hard_negatives_are_legitimate_and_shaped_as_documented(either_bank):
+    bank, ranges = either_bank
+    out, result, tables, labels, _ = bank
+    neg = pd.read_csv(out / "ground_truth" / "hard_negatives.csv", dtype=str)
+    assert set(neg.kind) == set(HARD_NEGATIVES)
+    assert not set(neg.customer_id) & set(labels.customer_id)  # nobody is both a victim and a hard negative
+    assert not neg.duplicated(["entity_type", "entity_id"]).any()
+    t = tables["transactions"].set_index("transaction_id")
+    lg = tables["login_activity"].set_index("login_id")
+    assert set(neg.loc[neg.entity_type == "transaction", "entity_id"]) <= set(t.index)
+    assert set(neg.loc[neg.entity_type == "login", "entity_id"]) <= set(lg.index)
+    assert (t.loc[neg.loc[neg.entity_type == "transaction", "entity_id"], "is_fraudulent"] == "false").all()
+    home = tables["customers"].set_index("customer_id")["country"]
+
+    def rows(kind, entity="transaction"):
+        ids = neg.loc[(neg.kind == kind) & (neg.entity_type == entity), "entity_id"]
+        return (t if entity == "transaction" else lg).loc[ids]
+
+    trip = rows("legitimate_trip")
+    abroad = trip[trip.merchant_country != trip.customer_id.map(home)]
+    assert abroad.customer_id.nunique() == trip.customer_id.nunique()  # every trip spends abroad
+    trip_logins = rows("legitimate_trip", "login")
+    own = trip_logins.device_id.str[3:].astype(int) <= 2 * 800  # customers' own devices are DEV 1..2N
+    assert own.all() and (trip_logins.location_country != trip_logins.customer_id.map(home)).any()
+    shop = rows("small_business_cash")
+    amounts = shop.amount.astype(float)
+    assert (shop.merchant_category == "cash").all() and (shop.transaction_type == "deposit").all()
+    assert (shop.groupby("customer_id").transaction_date.apply(lambda d: d.str[:10].nunique()) >= 5).all()
+    assert amounts.std() > 0.2 * amounts.mean()  # lognormal takings, not one fixed amount
+    fp = rows("forgotten_password", "login")
+    assert (fp.login_status == "failed").sum() >= len(set(fp.customer_id)) * ranges["forgotten_password"]["failures"][0]
+    assert (fp.device_id.str[3:].astype(int) <= 2 * 800).all()  # their own device, at home
+    assert (fp.location_country == fp.customer_id.map(home)).all()
+    pay = rows("payday_large_purchase")
+    assert set(pay.merchant_name) >= {"Payroll Deposit", "External Transfer"}
+    assert (pay[pay.transaction_type == "purchase"].amount.astype(float) >= 5).any()
+    assert result.hard_negatives and set(k.split(":")[1] for k in result.hard_negatives) == set(HARD_NEGATIVES)
+
+
+def test_presets_differ_and_an_unknown_one_is_one_clear_line(bank, wide_bank):
+    # the wide bank really is wider: card tests with fewer than the standard minimum, guesses from 1 on
+    wide = _scenario_rows(wide_bank, "structuring")
+    assert wide.amt.min() < 9_000 or len(wide) != len(_scenario_rows(bank, "structuring"))
+    with pytest.raises(ValueError, match="--ranges must be one of standard, wide"):
+        BankConfig(ranges="narrow")
 
 
 def test_churners_activity_decays(bank):
