@@ -85,6 +85,8 @@ FRAUD = Dashboard(
             where=Where("risk_band", ("critical",))),
         KPI("kpiAlertedUsd", "Alerted amount", _ALERTS, Measure("amount_usd", "SUM", "Alerted USD", "currency")),
         KPI("kpiCustomers", "Customers alerted", _ALERTS, Measure("customer_id", "DISTINCT_COUNT", "Customers")),
+        KPI("kpiMules", "Suspected mule accounts", _ALERTS, Measure("customer_id", "DISTINCT_COUNT", "Mule accounts"),
+            where=Where("primary_reason_code", ("MONEY_MULE",))),
     ),
     visuals=(
         Bar("alertsByRule", "Alerts by rule and risk band", _ALERTS, "primary_reason_code",

@@ -248,14 +248,14 @@ mule_later_credits as (
 ),
 
 mule_credits_moved_out as (
-    -- most of it, and no more than came in (a mule keeps a cut; paying more out than arrived is the customer's
-    -- own money moving, e.g. rent after a friend paid back a loan)
+    -- most of it, and not much more than came in (a mule keeps a cut; paying well over what arrived is the
+    -- customer's own money moving, e.g. rent after a friend paid back a loan)
     select p.credit_id
     from mule_pass_through as p
     left join mule_later_credits as later on p.credit_id = later.credit_id
     group by p.credit_id, p.credit_usd
     having sum(p.debit_usd) >= {{ var('mule_outflow_share') }} * p.credit_usd
-       and sum(p.debit_usd) <= p.credit_usd + coalesce(max(later.later_credit_usd), 0)
+       and sum(p.debit_usd) <= {{ var('mule_max_outflow_ratio') }} * (p.credit_usd + coalesce(max(later.later_credit_usd), 0))
 ),
 
 money_mule_legs as (

@@ -26,8 +26,10 @@ select
     cast(sum(t.fraud_score) as bigint) as sum_fraud_score,
     avg(cast(t.fraud_score as double precision)) as avg_fraud_score,
     cast(sum(t.is_confirmed) as integer) as confirmed_fraud_count,
-    coalesce(avg(t.latitude), max(r.latitude)) as latitude,
-    coalesce(avg(t.longitude), max(r.longitude)) as longitude
+    -- averaged as decimals: an exact sum, so the same whatever order the rows are read in (a day-by-day build and a
+    -- full build agree to the last bit)
+    coalesce(cast(avg(cast(t.latitude as numeric(12, 6))) as double precision), max(r.latitude)) as latitude,
+    coalesce(cast(avg(cast(t.longitude as numeric(12, 6))) as double precision), max(r.longitude)) as longitude
 from transactions as t
 left join {{ ref('ref_country_risk') }} as r on t.country = r.country
 group by t.country, t.transaction_date
