@@ -503,22 +503,10 @@ class SyntheticBank:
         result.rows["accounts"] = self._write_accounts(landing, txn)
         result.rows["credit_scores"] = self._write_credit_scores(landing)
 
-        with open(truth / "fraud_labels.csv", "w", newline="") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(["entity_type", "entity_id", "customer_id", "scenario"])
-            for entity, labels in (("transaction", txn_labels), ("login", login_labels)):
-                for i, c, s in zip(*labels["scenario"]):
-                    w.writerow([entity, i, f"CUST{c + 1:07d}", SCENARIOS[s]])
-                    key = f"{entity}:{SCENARIOS[s]}"
-                    result.labels[key] = result.labels.get(key, 0) + 1
-        with open(truth / "hard_negatives.csv", "w", newline="") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(["entity_type", "entity_id", "customer_id", "kind"])
-            for entity, labels in (("transaction", txn_labels), ("login", login_labels)):
-                for i, c, k in zip(*labels["negative"]):
-                    w.writerow([entity, i, f"CUST{c + 1:07d}", HARD_NEGATIVES[k]])
-                    key = f"{entity}:{HARD_NEGATIVES[k]}"
-                    result.hard_negatives[key] = result.hard_negatives.get(key, 0) + 1
+        by_entity = (("transaction", txn_labels), ("login", login_labels))
+        _write_entity_labels(truth / "fraud_labels.csv", "scenario", SCENARIOS, by_entity, result.labels)
+        _write_entity_labels(truth / "hard_negatives.csv", "kind", HARD_NEGATIVES, by_entity, result.hard_negatives,
+                             key="negative")
         with open(truth / "churn_labels.csv", "w", newline="") as fh:
             w = csv.writer(fh, lineterminator="\n")
             w.writerow(["customer_id", "churn_start_date"])
@@ -733,6 +721,19 @@ def _ips(ip: np.ndarray) -> pa.Array:
     octets = [pa.array((ip >> shift) & 0xFF).cast(pa.string()) for shift in (24, 16, 8, 0)]
     text = pc.binary_join_element_wise(*octets, ".")
     return pc.if_else(pa.array(ip == 0), pa.scalar(None, pa.string()), text)
+
+
+def _write_entity_labels(path: Path, column: str, names: tuple[str, ...], by_entity, counts: dict[str, int],
+                         key: str | None = None) -> None:
+    """A ground-truth file (entity_type, entity_id, customer_id, <column>) of the events' `key` labels (default:
+    `column`), counting rows per "<entity>:<name>" into `counts`."""
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["entity_type", "entity_id", "customer_id", column])
+        for entity, labels in by_entity:
+            for i, c, k in zip(*labels[key or column]):
+                w.writerow([entity, i, f"CUST{c + 1:07d}", names[k]])
+                counts[f"{entity}:{names[k]}"] = counts.get(f"{entity}:{names[k]}", 0) + 1
 
 
 def generate(config: BankConfig, out: Path) -> GenerationResult:
