@@ -1,10 +1,11 @@
 """Synthetic bank: deterministic, vectorized landing data for the five source tables, with labelled fraud.
 
-`python -m synthetic_bank --out DIR [--seed 42 --customers 2500 --days 60 --end-date 2026-10-31]` writes
+`python -m synthetic_bank --out DIR [--seed 42 --customers 2500 --days 60 --end-date 2026-10-31 --ranges standard]`
+writes
 `DIR/landing/<table>/ingest_date=YYYY-MM-DD/<table>_YYYYMMDD.csv` (columns exactly as glue_jobs/contracts list
 them; `null` for no value) and the answers, which no model may read, to `DIR/ground_truth/`:
-`fraud_labels.csv` (entity_type transaction|login, entity_id, customer_id, scenario) and `churn_labels.csv`
-(customer_id, churn_start_date). Same config -> byte-identical output.
+`fraud_labels.csv` (entity_type transaction|login, entity_id, customer_id, scenario), `hard_negatives.csv` (the
+same with `kind`) and `churn_labels.csv` (customer_id, churn_start_date). Same config -> byte-identical output.
 
 Landing layout per table
 - customers: the first ingest date carries every customer that existed before the window; each later date
@@ -23,8 +24,9 @@ Landing layout per table
 Normal behaviour (the background the scenarios must stand out from)
 - Poisson transactions per customer-day (mean --txn-per-day x a lognormal per-customer activity, +15 % at
   weekends): 70 % purchases (13 merchant categories with their own MCCs, median amounts and card-not-present
-  shares), ATM withdrawals (multiples of 20), payroll and cash deposits (cash deposits are lognormal around
-  400, so an occasional legitimate one lands between 9,000 and 10,000), transfers, bill/card payments, refunds.
+  shares), ATM withdrawals (multiples of 20), deposits - payroll (60 %), an `Incoming Transfer` from someone
+  (15 %) or cash, the last two lognormal around 400 (so an occasional legitimate one lands between 9,000 and
+  10,000) - transfers (60 % `Internal Transfer` to the customer's own accounts), bill/card payments, refunds.
   Status ~95 % completed. Currency is the account's home currency.
 - Card-present channels (pos, atm, branch) carry merchant_city, latitude/longitude (within ~5 km of the city
   centre); card-not-present ones (ecommerce, mobile, online_banking) carry device_id and ip_address instead,
@@ -34,39 +36,26 @@ Normal behaviour (the background the scenarios must stand out from)
   look like impossible travel.
 - Logins: Poisson (mean --logins-per-day) from the customer's own two devices and home IP, ~4 % failed.
 
-Scenarios (each victim belongs to exactly one scenario; victims exist before the window)
-- card_testing: on one day, 8-25 card-not-present purchases of 0.50-2.99 at ONE digital_goods merchant
-  (MCC 5816/5818) within 15 minutes, ~55 % declined, from a never-seen device and IP, merchant_country a foreign
-  country; then 1-2 purchases of 250-1,500 at electronics/jewelry merchants 20-55 minutes after the burst began,
-  same device. All labelled.
-- account_takeover: 4-10 failed logins (invalid_password/invalid_credentials) 20-90 s apart from a new desktop
-  device and IP geolocated to a foreign city (lat/lon of that city), then a successful login from the same
-  device 30-120 s later, then 1-2 `External Transfer` transfers (online_banking, 3,000-15,000 x the customer's
-  spend scale) 10-55 minutes after the success, same device/IP, merchant_country = the attacker's country.
-  All those logins (entity_type login) and transfers are labelled. The victim's accounts are frozen next day.
-- impossible_travel: a card-present purchase at home (retail/food/grocery, 30-300), then 30 min-3 h later a
-  card-present purchase (100-1,500, electronics/jewelry/retail) in a foreign city >= 5,000 km away (implied
-  speed > 1,600 km/h). Both legs are labelled; only the far leg can be a confirmed chargeback.
-- structuring: 3-6 cash deposits (`Cash Deposit`, merchant_category cash, MCC 6010, branch or atm) of
-  9,000.00-9,950.00 each spread over 2-5 consecutive days in the home city. All labelled (AML, never
-  is_fraudulent).
-- velocity_burst: 10-20 completed-or-declined purchases of ordinary size (40-800, median ~180) at electronics,
-  jewelry, retail and digital goods merchants within one hour; 70 % card-not-present from one new device, the
-  rest card-present in the home city. All labelled. (Distinct from card testing: amounts are normal, mostly
-  approved, many merchants.)
-- dormant_reactivation: all the customer's accounts are `dormant` with last_activity_date 200-700 days before the
-  window and no activity in the window, the checking balance is 20,000-120,000; on the reactivation day a login
-  succeeds from a never-seen device (not labelled), then 1-2 `External Transfer` transfers within 2 h drain 70-95 %
-  of that balance. The transfers are labelled; the account is `active` from that day.
-- high_risk_geography: 1-4 transactions over up to 4 days, each either an `External Transfer` (800-9,000) or a
-  card-not-present crypto/gambling/jewelry purchase (200-3,000) whose merchant_country is in
-  `synthetic_bank.reference.HIGH_RISK_COUNTRIES` (Iran, Myanmar, Nigeria, North Korea, Russia, Venezuela). No
-  normal traffic ever goes there. All labelled (AML, never is_fraudulent).
+Fraud scenarios and hard negatives (synthetic_bank/scenarios/, one module per family; each module's docstring
+gives its exact shape, and every count, amount, delay, device and channel is drawn from the ranges in
+scenarios/ranges.py, preset `standard` or `wide` via BankConfig.ranges / --ranges)
+- card_testing, card_testing_late_cashout (scenarios/card_testing.py)
+- account_takeover, account_takeover_few_guesses (scenarios/account_takeover.py)
+- impossible_travel, structuring, velocity_burst, dormant_reactivation, high_risk_geography, money_mule
+- hard negatives (scenarios/hard_negatives.py): legitimate_trip, small_business_cash, forgotten_password,
+  payday_large_purchase - legitimate behaviour that looks like fraud, listed in ground_truth/hard_negatives.csv
+  (entity_type, entity_id, customer_id, kind) so a rule's false-positive rate can be measured.
+Each victim belongs to exactly one scenario and exists before the window; hard-negative subjects are other customers.
 - churn: 8 % of customers; from churn_start_date their transaction and login rates decay as exp(-days/10) and
   their accounts close 30 days later (if inside the window). Ground truth in churn_labels.csv.
 
 is_fraudulent is what operations booked: true for a random ~40 % of the labelled chargeback-type legs (card
-testing, takeover transfers, the far impossible-travel leg, velocity burst, dormant drain), false elsewhere.
+testing, takeovers, the far impossible-travel leg, velocity burst, dormant drain), false elsewhere (structuring,
+high-risk geography and money mules are AML typologies, never charged back).
+
+Modules: generator.py (customers, accounts, the plan of who does what when, normal traffic), world.py (places,
+merchants, enumerations), events.py (transactions and logins written in time order, the ground-truth files),
+snapshots.py (daily account snapshots, bureau pulls), writer.py (CSV landing files).
 """
 
 from synthetic_bank.generator import DEFAULT_END_DATE, SCENARIOS, BankConfig, GenerationResult, generate

@@ -16,73 +16,43 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from synthetic_bank import reference as ref
-from synthetic_bank import scenarios
+from synthetic_bank import events, scenarios, snapshots
 from synthetic_bank.scenarios import hard_negatives
 from synthetic_bank.world import (
-    ACCOUNT_STATUSES,
-    ACCOUNT_TYPES,
-    BUREAUS,
-    CARD_NETWORKS,
-    CHANNELS,
-    COUNTRIES,
-    COUNTRY_CURRENCY_CODE,
-    CURRENCIES,
-    DAY,
-    DEVICE_TYPES,
     EPOCH,
-    FAILURE_REASONS,
     FOREIGN,
-    FX_RATES_SEED,
-    HOME_COUNTRY_CODE,
-    HOME_CURRENCY,
-    HOME_CURRENCY_CODE,
     HOUR_P,
     INCOME_LEVELS,
     INCOME_MULT,
     KYC_STATUSES,
-    LOGIN_CHANNELS,
-    LOGIN_STATUSES,
     M_ATM,
     M_BILL,
     M_CARD_PAYMENT,
     M_CASH_DEP,
-    M_CAT_CODE,
     M_CNP,
     M_EXTERNAL,
     M_INCOMING,
     M_INTERNAL,
-    M_MCC_CODE,
     M_MEDIAN,
-    M_NAME,
     M_P,
     M_PAYROLL,
     M_SIGMA,
-    MCCS,
-    MERCHANT_CATEGORIES,
     N_HOME,
     N_PURCHASE_MERCHANTS,
-    PAYMENT_HISTORY,
-    PLACE_CITY,
     PLACE_COUNTRY_CODE,
     PLACE_LAT,
     PLACE_LON,
     RISK_LEVELS,
     STATUS_P,
-    STATUSES,
     TXN_TYPE_P,
-    TXN_TYPES,
     TxnBuffer,
-    usd_per_unit,
 )
 from synthetic_bank.writer import (
     IdColumn,
     categorical,
     date_column,
-    decimal_column,
-    timestamp_column,
     write_landing,
 )
 
@@ -91,11 +61,7 @@ DEFAULT_END_DATE = date(2026, 10, 31)
 SCENARIOS = scenarios.SCENARIOS
 HARD_NEGATIVES = scenarios.HARD_NEGATIVES
 MIN_VICTIMS = 3  # per scenario and per hard-negative kind, whatever the bank's size
-# A random ~40 % of the chargeback-type scenarios' fraud legs get is_fraudulent = true (confirmed disputes).
-CONFIRMED_FRAUD_SHARE = 0.4
 
-# Share of checking accounts that are overdrawn all window (see _write_accounts); the others never are.
-CHRONICALLY_OVERDRAWN_SHARE = 0.03
 
 
 @dataclass(frozen=True)
@@ -153,23 +119,6 @@ def _book_ages(uniform_days: np.ndarray, low: int, high: int) -> np.ndarray:
     width = np.array([b[1] - b[0] for b in AGE_AT_OPENING_BANDS])[band]
     within = (u - edges[band]) / (edges[band + 1] - edges[band])
     return np.floor((start + within * width) * 365).astype(np.int64)
-
-
-def _settlement(types: np.ndarray, country: np.ndarray, home: np.ndarray,
-                cents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(currency code, amount in cents of that currency) per transaction. A card purchase or cash withdrawal in
-    another country than the customer's home settles in that country's currency (the card network converts; the
-    bank then charges its FX fee); everything else is in the home currency. Amounts are generated in the home
-    currency and converted at the reference rates, so their USD value is unchanged up to rounding."""
-    home_currency = HOME_CURRENCY_CODE[home]
-    abroad = (np.isin(types, [TXN_TYPES.index("purchase"), TXN_TYPES.index("withdrawal")]) & (country >= 0)
-              & (country != HOME_COUNTRY_CODE[home]))
-    local = np.where(country >= 0, COUNTRY_CURRENCY_CODE[np.maximum(country, 0)], home_currency)
-    currency = np.where(abroad, local, home_currency)
-    usd = usd_per_unit()
-    converted = np.round(cents * usd[home_currency] / usd[currency]).astype(np.int64)
-    return currency, np.where(abroad, np.maximum(converted, 1), cents)
-
 
 
 class SyntheticBank:
@@ -493,19 +442,19 @@ class SyntheticBank:
         hard_negatives.add(self, buf, scenario_logins)
         txn = buf.concat()
         hard_negatives.mark_trips(self, txn)
-        result.rows["transactions"], txn_labels = self._write_transactions(landing, txn)
+        result.rows["transactions"], txn_labels, txn_in_order = events.write_transactions(self, landing, txn)
 
         lg = [self._normal_logins()] + scenario_logins
         logins = {k: np.concatenate([p[k] for p in lg]) for k in lg[0]}
         hard_negatives.mark_trips(self, logins)
-        result.rows["login_activity"], login_labels = self._write_logins(landing, logins)
+        result.rows["login_activity"], login_labels = events.write_logins(self, landing, logins)
 
-        result.rows["accounts"] = self._write_accounts(landing, txn)
-        result.rows["credit_scores"] = self._write_credit_scores(landing)
+        result.rows["accounts"] = snapshots.write_accounts(self, landing, txn_in_order)
+        result.rows["credit_scores"] = snapshots.write_credit_scores(self, landing)
 
         by_entity = (("transaction", txn_labels), ("login", login_labels))
-        _write_entity_labels(truth / "fraud_labels.csv", "scenario", SCENARIOS, by_entity, result.labels)
-        _write_entity_labels(truth / "hard_negatives.csv", "kind", HARD_NEGATIVES, by_entity, result.hard_negatives,
+        events.write_entity_labels(truth / "fraud_labels.csv", "scenario", SCENARIOS, by_entity, result.labels)
+        events.write_entity_labels(truth / "hard_negatives.csv", "kind", HARD_NEGATIVES, by_entity, result.hard_negatives,
                              key="negative")
         with open(truth / "churn_labels.csv", "w", newline="") as fh:
             w = csv.writer(fh, lineterminator="\n")
@@ -514,226 +463,6 @@ class SyntheticBank:
                 w.writerow([f"CUST{c + 1:07d}", (self.cfg.start_date + timedelta(days=int(s))).isoformat()])
         return result
 
-    def _in_time_order(self, events: dict) -> tuple[dict, np.ndarray, np.ndarray]:
-        """``events`` sorted by time (stable: events of the same second keep their generation order), their epoch
-        seconds, and their ids: 1, 2, ... in that order, so ids ascend with time in every event table."""
-        ts = (self.start_day + events["day"]) * DAY + events["secs"]
-        order = np.argsort(ts, kind="stable")
-        return {k: v[order] for k, v in events.items()}, ts[order], np.arange(1, len(ts) + 1, dtype=np.int64)
-
-    @staticmethod
-    def _write_events(landing: Path, table: str, columns: dict, id_column: str, ts: np.ndarray,
-                      events: dict) -> tuple[int, tuple]:
-        """Write an event table partitioned by day; -> (rows, {"scenario": fraud labels, "negative": hard-negative
-        episodes}, each as (entity id, customer index, scenario or kind index)), the ids formatted as the table's
-        own id column writes them."""
-        rows = sum(write_landing(landing, table, columns, ts // DAY).values())
-        ids: IdColumn = columns[id_column]
-        labels = {}
-        for key in ("scenario", "negative"):
-            lab = events[key] >= 0
-            entity_ids = np.char.add(ids.prefix, np.char.zfill(ids.numbers[lab].astype(str), ids.width))
-            labels[key] = (entity_ids, events["cust"][lab], events[key][lab])
-        return rows, labels
-
-    def _write_transactions(self, landing: Path, t: dict) -> tuple[int, tuple]:
-        rng = self.rng
-        t, ts, ids = self._in_time_order(t)
-        n = len(ts)
-        confirmed = t["chargeback_leg"] & np.isin(t["scenario"], [SCENARIOS.index(s) for s in scenarios.CHARGEBACK_SCENARIOS])
-        confirmed &= rng.random(n) < CONFIRMED_FRAUD_SHARE
-        lat_ok = ~np.isnan(t["lat"])
-        merchant = t["merchant"]
-        home = self.home[t["cust"]]
-        currency, cents = _settlement(t["type"], t["country"], home, t["cents"])
-        columns = {
-            "transaction_id": IdColumn("TXN", 10, ids),
-            "customer_id": IdColumn("CUST", 7, t["cust"] + 1),
-            "account_id": IdColumn("ACC", 8, t["acct"] + 1),
-            "transaction_type": categorical(t["type"], TXN_TYPES),
-            "amount": decimal_column(cents, 2),
-            "currency": categorical(currency, CURRENCIES),
-            "merchant_name": categorical(merchant, M_NAME),
-            "merchant_category": categorical(M_CAT_CODE[merchant], MERCHANT_CATEGORIES),
-            "transaction_date": timestamp_column(ts),
-            "device_id": _device_ids(t["device"]),
-            "ip_address": _ips(t["ip"]),
-            "status": categorical(t["status"], STATUSES),
-            "is_fraudulent": pa.array(confirmed),
-            "channel": categorical(t["channel"], CHANNELS),
-            "mcc": categorical(M_MCC_CODE[merchant], MCCS),
-            "merchant_country": categorical(t["country"], COUNTRIES),
-            "merchant_city": categorical(t["place"], PLACE_CITY),
-            "latitude": pa.array(np.round(t["lat"], 5), mask=~lat_ok),
-            "longitude": pa.array(np.round(t["lon"], 5), mask=~lat_ok),
-            "card_present": pa.array(t["card_present"] == 1, mask=t["card_present"] < 0),
-        }
-        self._txn_sorted = t
-        return self._write_events(landing, "transactions", columns, "transaction_id", ts, t)
-
-    def _write_logins(self, landing: Path, g: dict) -> tuple[int, tuple]:
-        rng = self.rng
-        g, ts, ids = self._in_time_order(g)
-        n = len(ts)
-        dtype = g["device_type"]
-        browsers = sorted({b for v in ref.DEVICE_TYPES.values() for b in v[0]})
-        oses = sorted({o for v in ref.DEVICE_TYPES.values() for o in v[1]})
-        # browser/OS are a stable property of the device id
-        h = (g["device"] * 2654435761) % 2**32
-        b_choice = np.array([[browsers.index(b) for b in (list(v[0]) * 4)[:4]] for v in ref.DEVICE_TYPES.values()])
-        o_choice = np.array([[oses.index(o) for o in (list(v[1]) * 4)[:4]] for v in ref.DEVICE_TYPES.values()])
-        place = g["place"]
-        lat = np.round(PLACE_LAT[place] + rng.normal(0, 0.05, n), 5)
-        lon = np.round(PLACE_LON[place] + rng.normal(0, 0.05, n), 5)
-        columns = {
-            "login_id": IdColumn("LOG", 10, ids),
-            "customer_id": IdColumn("CUST", 7, g["cust"] + 1),
-            "login_timestamp": timestamp_column(ts),
-            "ip_address": _ips(g["ip"]),
-            "device_id": _device_ids(g["device"]),
-            "device_type": categorical(dtype, DEVICE_TYPES),
-            "browser": categorical(b_choice[dtype, h % 4], browsers),
-            "os": categorical(o_choice[dtype, (h // 4) % 4], oses),
-            "login_status": categorical(g["status"], LOGIN_STATUSES),
-            "failure_reason": categorical(g["reason"], FAILURE_REASONS),
-            "location_country": categorical(PLACE_COUNTRY_CODE[place], COUNTRIES),
-            "location_city": categorical(place, PLACE_CITY),
-            "latitude": pa.array(lat),
-            "longitude": pa.array(lon),
-            "channel": categorical(np.where(dtype == 0, 1, 0), LOGIN_CHANNELS),
-        }
-        return self._write_events(landing, "login_activity", columns, "login_id", ts, g)
-
-    def _write_accounts(self, landing: Path, t: dict) -> int:
-        A, D = len(self.acc_cust), self.D
-        t = self._txn_sorted
-        done = t["status"] == 0
-        sign_deposit = np.select([np.isin(t["type"], (2, 5))], [1], -1)  # deposits/refunds in, others out
-        is_card = self.acc_type[t["acct"]] == 2
-        signed = np.where(is_card, -sign_deposit, sign_deposit) * t["cents"] * done
-        flows = np.bincount(t["acct"] * D + t["day"], weights=signed, minlength=A * D).reshape(A, D)
-        # a card payment also reduces what is owed on the customer's card
-        pay = done & (t["merchant"] == M_CARD_PAYMENT)
-        card = self.card_of[t["cust"][pay]]
-        flows += np.bincount(card * D + t["day"][pay], weights=-t["cents"][pay].astype(float),
-                             minlength=A * D).reshape(A, D)
-        cum = np.cumsum(flows, axis=1)
-        # Checking balances as a bank sees them mid-life, not as a random walk that starts everyone in credit (that
-        # walk drifts more accounts into overdraft every day: a rising overdraft line on every dashboard). Most
-        # customers keep a cushion: their opening balance is lifted just enough to stay in credit all window. A few
-        # are chronically overdrawn: their opening balance is lowered until even their best day is in the red
-        # (within the overdraft limit below). A constant shift per account, so each day's change is still exactly
-        # its transactions; drawn from a generator of its own, so every other column stays byte-identical.
-        chronic = np.random.default_rng([self.cfg.seed, 1]).random(A) < CHRONICALLY_OVERDRAWN_SHARE
-        checking = self.acc_type == 0
-        lift = np.where(checking & ~chronic, np.maximum(0, -(self.acc_init_cents + cum.min(axis=1))), 0)
-        sink = np.where(checking & chronic, -(self.acc_init_cents + cum.max(axis=1)) - 100, 0)
-        bal = (self.acc_init_cents + lift + sink)[:, None] + cum
-        atype = self.acc_type[:, None]
-        amort = np.where(atype >= 3, self.acc_init_cents[:, None] / 3600.0 * np.arange(1, D + 1)[None, :], 0)
-        bal = np.where(atype == 0, np.maximum(bal, -self.acc_overdraft_cents[:, None]), bal)
-        bal = np.where(atype == 2, np.clip(bal, 0, self.acc_limit_cents[:, None] * 1.2), bal)
-        bal = np.where(atype == 1, np.maximum(bal, 0), bal) - amort
-        bal = np.where(self.acc_status == 3, 0, bal)
-        active = np.zeros((A, D), dtype=np.int64)
-        touched = t["acct"] * D + t["day"]
-        active.ravel()[touched] = self.start_day + t["day"]
-        last = np.maximum.accumulate(np.maximum(active, self.acc_last_before[:, None]), axis=1)
-        # rows: one per account per day from its opening day, day-major so files are contiguous
-        day_idx, acc_idx = np.nonzero((np.arange(D)[:, None] >= self.acc_open[None, :]))
-        n = len(acc_idx)
-        status = self.acc_status[acc_idx, day_idx]
-        close = self.acc_close[acc_idx]
-        loan = self.acc_type[acc_idx] >= 3
-        columns = {
-            "account_id": IdColumn("ACC", 8, acc_idx + 1),
-            "customer_id": IdColumn("CUST", 7, self.acc_cust[acc_idx] + 1),
-            "as_of_date": date_column(self.start_day + day_idx),
-            "account_type": categorical(self.acc_type[acc_idx], ACCOUNT_TYPES),
-            "product_name": categorical(self.acc_type[acc_idx] * 3 + self.income[self.acc_cust[acc_idx]], _PRODUCTS),
-            "account_status": categorical(status, ACCOUNT_STATUSES),
-            "open_date": date_column(self.start_day + np.minimum(self.acc_open[acc_idx], day_idx)),
-            "close_date": date_column(self.start_day + close, mask=status != 3),
-            "currency": categorical(
-                np.array([CURRENCIES.index(c) for c in HOME_CURRENCY])[self.home[self.acc_cust[acc_idx]]], CURRENCIES),
-            "balance": decimal_column(np.round(bal[acc_idx, day_idx]).astype(np.int64), 2),
-            "interest_rate": decimal_column(self.acc_rate[acc_idx], 5, precision=7),
-            "credit_limit": decimal_column(self.acc_limit_cents[acc_idx], 2, mask=self.acc_limit_cents[acc_idx] < 0),
-            "overdraft_limit": decimal_column(self.acc_overdraft_cents[acc_idx], 2,
-                                              mask=self.acc_overdraft_cents[acc_idx] < 0),
-            "card_network": categorical(self.acc_network[acc_idx], CARD_NETWORKS),
-            "monthly_fee": decimal_column(self.acc_fee[acc_idx], 2, precision=10),
-            "last_activity_date": date_column(np.minimum(last[acc_idx, day_idx], self.start_day + day_idx), mask=loan),
-        }
-        return sum(write_landing(landing, "accounts", columns, self.start_day + day_idx).values())
-
-    def _write_credit_scores(self, landing: Path) -> int:
-        rng, N = self.rng, self.N
-        start, end = self.cfg.start_date, self.cfg.end_date
-        pulls = [start] if start.day != 1 else []
-        d = date(start.year + (start.month == 12), start.month % 12 + 1, 1) if start.day != 1 else start
-        while d <= end:
-            pulls.append(d)
-            d = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-        P = len(pulls)
-        pull_day = np.array([(p - start).days for p in pulls])
-        base = rng.normal(700, 65, N)
-        drift = rng.normal(0, 12, (N, P))
-        drift[self.churners] -= 6  # churners' credit tends to deteriorate
-        score = np.clip(np.round(base[:, None] + np.cumsum(drift, axis=1)), 300, 850).astype(np.int64)
-        change = np.diff(score, axis=1, prepend=(score[:, :1] - np.round(rng.normal(0, 15, (N, 1)))).astype(np.int64))
-        exists = pull_day[None, :] >= self.created[:, None]
-        cust, p = np.nonzero(exists.T)[1], np.nonzero(exists.T)[0]  # pull-major order
-        s = score[cust, p]
-        n = len(s)
-        util = np.clip(1.0 - (s - 300) / 600 + rng.normal(0, 0.1, n), 0, 1.2)
-        columns = {
-            "score_id": IdColumn("SCR", 9, np.arange(1, n + 1)),
-            "customer_id": IdColumn("CUST", 7, cust + 1),
-            "score_date": date_column(self.start_day + pull_day[p]),
-            "credit_score": pa.array(s),
-            "score_change": pa.array(change[cust, p]),
-            "payment_history": categorical(np.select([s >= 760, s >= 700, s >= 640], [0, 1, 2], 3), PAYMENT_HISTORY),
-            "credit_utilization": decimal_column(np.round(util * 1e4).astype(np.int64), 4, precision=5),
-            "credit_age": decimal_column(np.round(np.clip(rng.normal(8, 5, n), 0.3, 60) * 100).astype(np.int64), 2,
-                                         precision=5),
-            "recent_inquiries": pa.array(rng.poisson(1.0 + (s < 640))),
-            "debt_to_income": decimal_column(np.round(np.clip(rng.normal(0.3, 0.12, n), 0.02, 1.5) * 1e4)
-                                             .astype(np.int64), 4, precision=5),
-            "risk_factors": categorical(np.select([s >= 700, s >= 620], [0, 1], 2), RISK_LEVELS),
-            "bureau": categorical(rng.integers(0, 3, n), BUREAUS),
-        }
-        return sum(write_landing(landing, "credit_scores", columns, self.start_day + pull_day[p]).values())
-
-
-_PRODUCTS = [f"{tier} {name}" for name in ("Checking", "Savings", "Credit Card", "Personal Loan", "Mortgage")
-             for tier in ("Essential", "Everyday", "Premier")]
-
-
-def _device_ids(device: np.ndarray) -> pa.Array:
-    digits = pc.utf8_lpad(pa.array(device).cast(pa.string()), width=9, padding="0")
-    ids = pc.binary_join_element_wise("DEV", digits, "")
-    return pc.if_else(pa.array(device < 0), pa.scalar(None, pa.string()), ids)
-
-
-def _ips(ip: np.ndarray) -> pa.Array:
-    ip = np.asarray(ip, dtype=np.int64)
-    octets = [pa.array((ip >> shift) & 0xFF).cast(pa.string()) for shift in (24, 16, 8, 0)]
-    text = pc.binary_join_element_wise(*octets, ".")
-    return pc.if_else(pa.array(ip == 0), pa.scalar(None, pa.string()), text)
-
-
-def _write_entity_labels(path: Path, column: str, names: tuple[str, ...], by_entity, counts: dict[str, int],
-                         key: str | None = None) -> None:
-    """A ground-truth file (entity_type, entity_id, customer_id, <column>) of the events' `key` labels (default:
-    `column`), counting rows per "<entity>:<name>" into `counts`."""
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["entity_type", "entity_id", "customer_id", column])
-        for entity, labels in by_entity:
-            for i, c, k in zip(*labels[key or column]):
-                w.writerow([entity, i, f"CUST{c + 1:07d}", names[k]])
-                counts[f"{entity}:{names[k]}"] = counts.get(f"{entity}:{names[k]}", 0) + 1
 
 
 def generate(config: BankConfig, out: Path) -> GenerationResult:
