@@ -1,8 +1,8 @@
-"""Money mule pass-through (AML): a recruited customer's near-empty checking account (`opening_balance_cents`)
-receives `credits` large `Incoming Transfer`s (`credit_cents`, online banking) on different days, and each is
+"""Money mule pass-through (AML): a recruited customer's near-empty checking account (`opening_balance_cents`, USD)
+receives `credits` large `Incoming Transfer`s (`credit_cents`, in USD, paid in the home currency; online banking) on different days, and each is
 moved out again `first_outflow_delay_minutes` after it lands: `outflows_per_credit` debits `outflow_spread_minutes`
 apart that together take a `share_moved_out` of the credit - `External Transfer`s from the customer's own
-device and IP, or (a `cash_share` of the debits, when one is at most 1,000) ATM withdrawals in the home city.
+device and IP, or (a `cash_share` of the debits, when one is at most 1,000 in the home currency) ATM withdrawals in the home city.
 Credits and debits are labelled (AML: the money is someone else's fraud, never charged back here). Ranges:
 scenarios/ranges.py.
 """
@@ -24,7 +24,8 @@ def add(bank, buf, logins) -> None:
     sid, r, v = bank.sid("money_mule"), bank.ranges["money_mule"], bank.victims["money_mule"]
     n_v = len(v)
     acc = bank.checking_of[v]
-    bank.acc_init_cents[acc] = ints(rng, r["opening_balance_cents"], n_v)
+    bank.acc_init_cents[acc] = np.round(ints(rng, r["opening_balance_cents"], n_v)
+                                        / w.usd_per_unit()[w.HOME_CURRENCY_CODE[bank.home[v]]]).astype(np.int64)
     # credits: on distinct days, leaving room for the outflows before the window ends
     last_day = max(3, D - 2 - int(np.ceil((r["first_outflow_delay_minutes"][1] + 5 * r["outflow_spread_minutes"][1]) / 1440)))
     k = np.minimum(ints(rng, r["credits"], n_v), last_day - 2)
@@ -33,8 +34,10 @@ def add(bank, buf, logins) -> None:
     day = np.concatenate([np.sort(rng.choice(np.arange(2, last_day), size=m, replace=False))
                           for m in k])
     secs = rng.integers(7 * 3600, 20 * 3600, nc)
-    credit = ints(rng, r["credit_cents"], nc)
     place = bank.home[v[ci]]
+    # drawn in USD, paid in the home currency (a mule ring moves the same money whatever the country)
+    usd = w.usd_per_unit()[w.HOME_CURRENCY_CODE[place]]
+    credit = np.round(ints(rng, r["credit_cents"], nc) / usd).astype(np.int64)
     buf.add(cust=v[ci], acct=acc[ci], day=day, secs=secs, type=2, merchant=w.M_INCOMING, cents=credit, channel=4,
             status=0, country=w.PLACE_COUNTRY_CODE[place], scenario=sid)
     # debits moving most of each credit out

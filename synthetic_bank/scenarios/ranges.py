@@ -3,8 +3,8 @@
 Each entry is ``name: (standard, wide)``, a closed interval (low, high) for each preset: `standard` is the demo
 bank, `wide` the second bank the rules are also judged on (``python -m synthetic_bank --ranges wide``), chosen so
 the rules are not fitted to one setting. Integers are drawn uniformly in [low, high], floats in [low, high).
-Amounts are in the customer's home currency (x the customer's spend scale where the name says so); times in the
-unit the name ends with. The families' shapes are described in their modules (synthetic_bank/scenarios/).
+Amounts are in the customer's home currency (x the customer's spend scale where the name says so; the money
+mule's in USD, converted); times in the unit the name ends with. The families' shapes are described in their modules (synthetic_bank/scenarios/).
 
 Limits the wide preset keeps, because past them a case stops being that typology: card tests stay at most 3.89
 (micro authorisations: under 5 USD whatever the home currency), structured deposits below 10,000 (just under the reporting threshold), impossible travel
