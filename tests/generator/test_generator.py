@@ -162,7 +162,7 @@ def _scenario_rows(bank, scenario):
     rows = t[t.transaction_id.isin(ids)].copy()
     rows["ts"] = pd.to_datetime(rows.transaction_date)
     # in USD, as the rules compare them: a purchase abroad is written in the merchant country's currency
-    from synthetic_bank.generator import FX_RATES_SEED
+    from synthetic_bank.world import FX_RATES_SEED
 
     rates = pd.read_csv(FX_RATES_SEED).set_index("currency")["usd_per_unit"]
     rows["amt"] = (rows.amount.astype(float) * rows.currency.map(rates)).round(2)
@@ -365,7 +365,7 @@ def test_config_errors_say_what_to_do():
 
 
 def test_purchases_and_withdrawals_abroad_settle_in_the_merchant_countrys_currency(bank):
-    from synthetic_bank.generator import FX_RATES_SEED
+    from synthetic_bank.world import FX_RATES_SEED
     from synthetic_bank.reference import COUNTRY_CURRENCY, HOME_CITIES
 
     _, _, tables, _, _ = bank
