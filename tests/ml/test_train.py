@@ -1,0 +1,95 @@
+"""ml.train, ml.metrics, ml.card, ml.features: a model trained on earlier weeks, judged on later ones beside the
+baseline, deterministic, with a card that says where it fails; the feature contract is the dbt model's."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml import metrics
+from ml.card import render_markdown, write_card
+from ml.features import FRAUD, FeatureContract
+from ml.train import split, train
+
+CONTRACT = FeatureContract(model="toy", key="id", event_time="at", label="label", features=("signal", "noise"))
+
+
+def _frame(seed: int = 5, n: int = 6000) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    signal = rng.normal(size=n)
+    label = rng.random(n) < 1 / (1 + np.exp(-(-4 + 2.5 * signal)))
+    segment = np.where(rng.random(n) < 0.2, "premium", "mass")
+    signal = np.where(segment == "premium", signal + 0.8, signal)  # the model over-flags premium customers
+    return pd.DataFrame({
+        "id": np.arange(n), "at": pd.Timestamp("2026-09-01") + pd.to_timedelta(rng.integers(0, 60 * 86400, n), "s"),
+        "label": label, "signal": signal, "noise": rng.normal(size=n),
+        "rules": rng.integers(0, 101, n).astype(float),  # a baseline that knows nothing
+        "segment": segment,
+    })
+
+
+def test_the_split_puts_every_training_row_before_every_evaluation_row():
+    frame = _frame()
+    train_rows, eval_rows, cut = split(frame, "at", 14)
+    assert len(train_rows) + len(eval_rows) == len(frame)
+    assert train_rows["at"].max() < cut <= eval_rows["at"].min()
+    assert eval_rows["at"].max().normalize() - cut == pd.Timedelta(days=13)
+
+
+def test_training_is_deterministic_and_judged_against_the_baseline_on_later_weeks():
+    frame = _frame()
+    first = train(CONTRACT, frame, name="toy", baseline="rules", baseline_threshold=90, groups=("segment",))
+    again = train(CONTRACT, frame.sample(frac=1, random_state=1), name="toy", baseline="rules",
+                  baseline_threshold=90, groups=("segment",))
+    assert first.version == again.version and first.sql == again.sql
+    ev = first.card["evaluation"]
+    assert ev["model"]["pr_auc"] > ev["baseline"]["pr_auc"] + 0.05 and ev["model"]["roc_auc"] > 0.85
+    assert ev["model"]["alerts"] >= ev["baseline"]["alerts"]  # same volume, ties included
+    assert ev["model"]["lift_top_decile"] > 3
+    window = first.card["data_window"]
+    assert window["training_rows"] + window["evaluation_rows"] == len(frame)
+    groups = first.card["false_positive_rates"]["groups"]["segment"]
+    assert groups["premium"]["flagged"] and not groups["mass"]["flagged"]
+
+
+def test_the_card_and_sql_are_written_and_say_what_model_risk_reads(tmp_path):
+    trained = train(CONTRACT, _frame(), name="toy", baseline="rules", baseline_threshold=90, groups=("segment",))
+    folder = write_card(trained, tmp_path / "toy")
+    card = json.loads((folder / "card.json").read_text())
+    for key in ("data_window", "features", "hyperparameters", "evaluation", "false_positive_rates", "version"):
+        assert key in card
+    text = (folder / "card.md").read_text()
+    assert "ABOVE 1.5x" in text and "baseline (`rules`)" in text and "Brier score" in text
+    assert render_markdown(card) == text
+    assert (folder / "model.sql").read_text().startswith("(case when")
+
+
+def test_too_few_outcomes_is_one_clear_error():
+    frame = _frame()
+    frame["label"] = False
+    with pytest.raises(ValueError, match="too few positive outcomes"):
+        train(CONTRACT, frame, name="toy", baseline="rules", baseline_threshold=90)
+    with pytest.raises(ValueError, match="lacks"):
+        train(CONTRACT, frame.drop(columns="noise"), name="toy", baseline="rules", baseline_threshold=90)
+
+
+def test_metrics_on_known_cases():
+    y = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 0])
+    score = np.array([0.9, 0.8, 0.7, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1])
+    assert metrics.at_threshold(y, score, 0.7) == {"threshold": 0.7, "alerts": 3, "precision": 0.6667, "recall": 1.0,
+                                                   "false_positive_rate": 0.125}
+    assert metrics.lift_top_decile(y, score) == 5.0  # the top row is a positive: 1 / 0.2
+    assert metrics.threshold_for_volume(score, 2) == 0.8
+    fpr = metrics.false_positive_rates(y, score >= 0.7, {"g": np.array(list("ab") * 5)})
+    assert fpr["overall"] == 0.125 and fpr["groups"]["g"]["b"]["flagged"] and not fpr["groups"]["g"]["a"]["flagged"]
+
+
+def test_the_fraud_contract_is_the_dbt_models_columns(duckdb_marts):
+    columns = [r[0] for r in duckdb_marts.execute(
+        "select column_name from information_schema.columns where table_schema = 'analytics_features' "
+        f"and table_name = '{FRAUD.model}' order by ordinal_position").fetchall()]
+    assert columns == [FRAUD.key, "customer_id", FRAUD.event_time, "transaction_date", *FRAUD.features, FRAUD.label]
+    assert FRAUD.label not in FRAUD.features and "customer_id" not in FRAUD.features
