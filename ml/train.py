@@ -105,6 +105,30 @@ def train(contract: FeatureContract, frame: pd.DataFrame, *, name: str, baseline
     return TrainedModel(name=name, version=version, pipeline=model, sql=sql, card=card)
 
 
+def score_with_sql(sql: str, rows: pd.DataFrame) -> np.ndarray:
+    """Score `rows` with a model's exported SQL (as the warehouse would), in an in-memory DuckDB."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("scored_rows", rows)
+    return np.array([p for (p,) in con.execute(f"select {sql} from scored_rows").fetchall()], dtype=float)
+
+
+def evaluate_incumbent(card: dict, sql: str, contract: FeatureContract, frame: pd.DataFrame, *, baseline: str,
+                       baseline_threshold: float, eval_days: int = 14) -> dict:
+    """The promoted model's card re-judged on this run's evaluation window: its SQL scores the same rows at the
+    same alert volume as the candidate is judged at."""
+    frame = frame.sort_values([contract.event_time, contract.key], kind="stable")
+    _, eval_rows, _ = split(frame, contract.event_time, eval_days)
+    y = eval_rows[contract.label].fillna(False).astype(int).to_numpy()
+    score = score_with_sql(sql, eval_rows)
+    alerts = int((eval_rows[baseline].to_numpy(float) >= baseline_threshold).sum())
+    threshold = metrics.threshold_for_volume(score, alerts)
+    return {"model": card["model"], "version": card["version"],
+            "evaluation": {"model": {**metrics.ranking(y, score), **metrics.at_threshold(y, score, threshold),
+                                     "lift_top_decile": metrics.lift_top_decile(y, score)}}}
+
+
 FRAUD_FRAME_SQL = f"""
 select f.*, t.fraud_score, c.customer_segment, c.age_band
 from {{schema}}.{FRAUD.model} as f

@@ -5,9 +5,10 @@
 
 generate (synthetic bank + the seed's sample extracts into a landing folder) → ingest (the Glue job's transforms on
 ONE local SparkSession into a Parquet lake) → dbt (`dbt build` + `dbt docs generate` on DuckDB, target `local`) →
-fraud_evaluation (alerts scored against the generator's ground truth) → dashboards (the three QuickSight
-definitions rendered to PNG + HTML) → synth (dev, staging, prod with the compliance packs; in parallel processes
-on a machine with a core per environment).
+fraud_evaluation (alerts scored against the generator's ground truth) → models (the fraud classifier trained,
+judged beside the rules, promotion gate) → dashboards (the three QuickSight definitions rendered to PNG + HTML) →
+synth (dev, staging, prod with the compliance packs; in parallel processes on a machine with a core per
+environment).
 
 Each step prints its progress, fails fast with one clear line and a non-zero exit, and contributes a section to
 demo_output/summary.json (key = step name); `run` in that file holds each step's status, seconds and peak memory.
@@ -339,6 +340,52 @@ def fraud_evaluation_step(ctx: DemoContext) -> StepResult:
         table_header=["scenario", "labelled", "recall", "precision", "false-positive rate"])
 
 
+# --- models -------------------------------------------------------------------------------------------------------
+
+
+def models_step(ctx: DemoContext) -> StepResult:
+    """The fraud classifier trained on the earlier weeks, judged on the last 14 days beside the rules, its card and
+    SQL in models/fraud_classifier/, and the promotion gate against what runs today (the model promoted by an
+    earlier run, re-scored through its SQL, else the rules): models/fraud_classifier/promoted/ holds the winner."""
+    import duckdb
+
+    from ml.card import write_card
+    from ml.features import FRAUD
+    from ml.promotion import decide
+    from ml.train import FRAUD_FRAME_SQL, evaluate_incumbent, train
+
+    ctx.require(ctx.duckdb_path, "dbt")
+    with duckdb.connect(str(ctx.duckdb_path), read_only=True) as con:
+        frame = con.execute(FRAUD_FRAME_SQL.format(schema="analytics_features", marts="analytics_marts")).df()
+    ctx.log(f"fraud_classifier: {len(frame):,} transactions, training on all but the last 14 days")
+    try:
+        trained = train(FRAUD, frame, name="fraud_classifier", baseline="fraud_score", baseline_threshold=50,
+                        groups=("customer_segment", "age_band"))
+    except ValueError as err:
+        raise DemoError(f"models: {err}") from None
+    folder = write_card(trained, ctx.output_dir / "models" / trained.name)
+    promoted_dir = folder / "promoted"
+    incumbent = None
+    if (promoted_dir / "card.json").exists():
+        current = json.loads((promoted_dir / "card.json").read_text())
+        incumbent = evaluate_incumbent(current, (promoted_dir / "model.sql").read_text(), FRAUD, frame,
+                                       baseline="fraud_score", baseline_threshold=50)
+    decision = decide(trained.card, incumbent)
+    if decision.promoted:
+        shutil.rmtree(promoted_dir, ignore_errors=True)
+        write_card(trained, promoted_dir)
+    (folder / "promotion.json").write_text(json.dumps(decision.__dict__, indent=2))
+    ctx.log(decision.reason)
+    ev = trained.card["evaluation"]
+    summary = {trained.name: {"version": trained.version, "pr_auc": ev["model"]["pr_auc"], "roc_auc": ev["model"]["roc_auc"],
+                              "baseline_pr_auc": ev["baseline"]["pr_auc"], "lift_top_decile": ev["model"]["lift_top_decile"],
+                              "recall_at_rules_volume": ev["model"]["recall"], "baseline_recall": ev["baseline"]["recall"],
+                              "promoted": decision.promoted, "reason": decision.reason, "card": str(folder / "card.md")}}
+    return StepResult(headline=f"{trained.name} {trained.version}: PR-AUC {ev['model']['pr_auc']} vs rules "
+                               f"{ev['baseline']['pr_auc']} -> {'promoted' if decision.promoted else 'not promoted'}",
+                      summary=summary)
+
+
 # --- dashboards ---------------------------------------------------------------------------------------------------
 
 
@@ -442,6 +489,7 @@ STEPS: list[Step] = [
     Step("ingest", "Glue ingest transforms on local Spark: landing CSV -> raw Parquet lake", ingest_step),
     Step("dbt", "dbt build + docs generate on DuckDB (target local)", dbt_step),
     Step("fraud_evaluation", "score fraud alerts against the generator's ground truth", fraud_evaluation_step),
+    Step("models", "train the fraud classifier, judge it beside the rules, promotion gate", models_step),
     Step("dashboards", "render the three QuickSight dashboards to PNG + HTML", dashboards_step),
     Step("synth", "synthesize every environment with the compliance packs", synth_step),
 ]

@@ -73,7 +73,7 @@ def test_an_unexpected_exception_is_one_line_with_the_traceback_in_a_file(tmp_pa
 
 
 @pytest.mark.parametrize("step,missing", [("ingest", "generate"), ("dbt", "ingest"),
-                                          ("fraud_evaluation", "dbt"), ("dashboards", "dbt")])
+                                          ("fraud_evaluation", "dbt"), ("models", "dbt"), ("dashboards", "dbt")])
 def test_a_step_run_alone_on_an_empty_folder_names_the_step_to_run_first(tmp_path, capsys, step, missing):
     assert demo.main(["--steps", step, "--output-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
@@ -81,7 +81,8 @@ def test_a_step_run_alone_on_an_empty_folder_names_the_step_to_run_first(tmp_pat
 
 
 def test_steps_follow_the_data_flow():
-    assert [s.name for s in demo.STEPS] == ["generate", "ingest", "dbt", "fraud_evaluation", "dashboards", "synth"]
+    assert [s.name for s in demo.STEPS] == ["generate", "ingest", "dbt", "fraud_evaluation", "models", "dashboards",
+                                            "synth"]
 
 
 def test_unknown_step_is_rejected_with_the_choices(capsys):

@@ -93,3 +93,36 @@ def test_the_fraud_contract_is_the_dbt_models_columns(duckdb_marts):
         f"and table_name = '{FRAUD.model}' order by ordinal_position").fetchall()]
     assert columns == [FRAUD.key, "customer_id", FRAUD.event_time, "transaction_date", *FRAUD.features, FRAUD.label]
     assert FRAUD.label not in FRAUD.features and "customer_id" not in FRAUD.features
+
+
+def _card(pr_auc, recall, version="v2", baseline_pr_auc=0.30, baseline_recall=0.90):
+    return {"model": "fraud_classifier", "version": version,
+            "evaluation": {"model": {"pr_auc": pr_auc, "recall": recall},
+                           "baseline": {"score": "fraud_score", "pr_auc": baseline_pr_auc, "recall": baseline_recall}}}
+
+
+def test_the_promotion_gate_both_ways():
+    from ml.promotion import decide
+
+    better = decide(_card(0.40, 0.95))
+    assert better.promoted and better.incumbent == "baseline fraud_score" and "promoted: PR-AUC 0.4000" in better.reason
+    worse = decide(_card(0.28, 0.95))
+    assert not worse.promoted and "does not beat baseline fraud_score's 0.3000" in worse.reason
+    fewer = decide(_card(0.40, 0.80))  # ranks better, catches fewer at today's workload
+    assert not fewer.promoted and "recall 0.8000 at today's alert volume" in fewer.reason
+    # against the promoted model of the last run, with a margin
+    incumbent = _card(0.38, 0.95, version="v1")
+    assert not decide(_card(0.40, 0.95), incumbent, margin=0.05).promoted
+    assert decide(_card(0.45, 0.96), incumbent, margin=0.05).promoted
+    assert not decide(_card(None, None)).promoted
+
+
+def test_the_incumbent_is_rejudged_on_the_new_window_through_its_sql():
+    from ml.train import evaluate_incumbent
+
+    frame = _frame()
+    trained = train(CONTRACT, frame, name="toy", baseline="rules", baseline_threshold=90)
+    again = evaluate_incumbent(trained.card, trained.sql, CONTRACT, frame, baseline="rules", baseline_threshold=90)
+    # the same model on the same window through its SQL: the same figures as its own card
+    for key in ("pr_auc", "roc_auc", "alerts", "precision", "recall"):
+        assert again["evaluation"]["model"][key] == trained.card["evaluation"]["model"][key], key
