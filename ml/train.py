@@ -129,6 +129,13 @@ def evaluate_incumbent(card: dict, sql: str, contract: FeatureContract, frame: p
                                      "lift_top_decile": metrics.lift_top_decile(y, score)}}}
 
 
+def rules_alert_threshold(project: Path = Path(__file__).resolve().parents[1] / "dbt" / "dbt_project.yml") -> float:
+    """The score at which the rules alert (dbt var fraud_alert_threshold): the baseline's operating point."""
+    import yaml
+
+    return float(yaml.safe_load(project.read_text())["vars"]["fraud_alert_threshold"])
+
+
 FRAUD_FRAME_SQL = f"""
 select f.*, t.fraud_score, c.customer_segment, c.age_band
 from {{schema}}.{FRAUD.model} as f
@@ -145,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duckdb", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True, help="writes <out>/fraud_classifier/{card.md,card.json,model.sql}")
-    parser.add_argument("--threshold", type=float, default=50, help="the rules' alert threshold (fraud_alert_threshold)")
+    parser.add_argument("--threshold", type=float, default=rules_alert_threshold(),
+                        help="the rules' alert threshold (default: dbt var fraud_alert_threshold)")
     args = parser.parse_args(argv)
     with duckdb.connect(str(args.duckdb), read_only=True) as con:
         frame = con.execute(FRAUD_FRAME_SQL.format(schema="analytics_features", marts="analytics_marts")).df()

@@ -352,14 +352,15 @@ def models_step(ctx: DemoContext) -> StepResult:
     from ml.card import write_card
     from ml.features import FRAUD
     from ml.promotion import decide
-    from ml.train import FRAUD_FRAME_SQL, evaluate_incumbent, train
+    from ml.train import FRAUD_FRAME_SQL, evaluate_incumbent, rules_alert_threshold, train
 
     ctx.require(ctx.duckdb_path, "dbt")
+    threshold = rules_alert_threshold()
     with duckdb.connect(str(ctx.duckdb_path), read_only=True) as con:
         frame = con.execute(FRAUD_FRAME_SQL.format(schema="analytics_features", marts="analytics_marts")).df()
     ctx.log(f"fraud_classifier: {len(frame):,} transactions, training on all but the last 14 days")
     try:
-        trained = train(FRAUD, frame, name="fraud_classifier", baseline="fraud_score", baseline_threshold=50,
+        trained = train(FRAUD, frame, name="fraud_classifier", baseline="fraud_score", baseline_threshold=threshold,
                         groups=("customer_segment", "age_band"))
     except ValueError as err:
         raise DemoError(f"models: {err}") from None
@@ -369,7 +370,7 @@ def models_step(ctx: DemoContext) -> StepResult:
     if (promoted_dir / "card.json").exists():
         current = json.loads((promoted_dir / "card.json").read_text())
         incumbent = evaluate_incumbent(current, (promoted_dir / "model.sql").read_text(), FRAUD, frame,
-                                       baseline="fraud_score", baseline_threshold=50)
+                                       baseline="fraud_score", baseline_threshold=threshold)
     decision = decide(trained.card, incumbent)
     if decision.promoted:
         shutil.rmtree(promoted_dir, ignore_errors=True)

@@ -4,6 +4,7 @@ baseline, deterministic, with a card that says where it fails; the feature contr
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -126,3 +127,12 @@ def test_the_incumbent_is_rejudged_on_the_new_window_through_its_sql():
     # the same model on the same window through its SQL: the same figures as its own card
     for key in ("pr_auc", "roc_auc", "alerts", "precision", "recall"):
         assert again["evaluation"]["model"][key] == trained.card["evaluation"]["model"][key], key
+
+
+def test_the_rules_operating_point_is_the_dbt_var():
+    import yaml
+
+    from ml.train import rules_alert_threshold
+
+    project = yaml.safe_load((Path(__file__).resolve().parents[2] / "dbt" / "dbt_project.yml").read_text())
+    assert rules_alert_threshold() == float(project["vars"]["fraud_alert_threshold"])
