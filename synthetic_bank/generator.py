@@ -381,9 +381,9 @@ class SyntheticBank:
         return np.where((card >= 0) & (day >= self.acc_open[np.maximum(card, 0)]), card, -1)
 
     # ----------------------------------------------------------------- what the scenario modules use
-    def sid(self, scenario: str) -> int:
-        """The code of a scenario in the arrays (its index in SCENARIOS)."""
-        return SCENARIOS.index(scenario)
+    def scenario(self, name: str) -> tuple[int, dict, np.ndarray]:
+        """(the scenario's code in the arrays - its index in SCENARIOS -, its ranges, its victims)."""
+        return SCENARIOS.index(name), self.ranges[name], self.victims[name]
 
     def attacker_devices(self, k: int) -> np.ndarray:
         """k never-seen device ids."""

@@ -26,7 +26,7 @@ CHARGEBACK = set(SCENARIOS)
 
 def _takeover(bank, buf, logins, name: str) -> None:
     rng, D = bank.rng, bank.D
-    sid, r, v = bank.sid(name), bank.ranges[name], bank.victims[name]
+    sid, r, v = bank.scenario(name)
     n_v = len(v)
     day0 = rng.integers(3, max(4, D - 3), n_v)
     t0 = rng.integers(0, w.DAY // 2, n_v)

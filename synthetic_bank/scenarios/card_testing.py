@@ -46,9 +46,7 @@ def _burst(bank, buf, v: np.ndarray, r: dict, sid: int, last_day: int):
 def add(bank, buf, logins) -> None:
     rng, D = bank.rng, bank.D
 
-    sid = bank.sid("card_testing")
-    r = bank.ranges["card_testing"]
-    v = bank.victims["card_testing"]
+    sid, r, v = bank.scenario("card_testing")
     day0, t0, span, dev, ip, where = _burst(bank, buf, v, r, sid, D - 1)
     vj = np.repeat(np.arange(len(v)), ints(rng, r["cashouts"], len(v)))
     nj = len(vj)
@@ -58,9 +56,7 @@ def add(bank, buf, logins) -> None:
             cents=ints(rng, r["cashout_cents"], nj), channel=1, status=0, device=dev[vj], ip=ip[vj],
             country=w.PLACE_COUNTRY_CODE[where[vj]], card_present=0, scenario=sid, chargeback_leg=True)
 
-    sid = bank.sid("card_testing_late_cashout")
-    r = bank.ranges["card_testing_late_cashout"]
-    v = bank.victims["card_testing_late_cashout"]
+    sid, r, v = bank.scenario("card_testing_late_cashout")
     day0, t0, span, dev, ip, where = _burst(bank, buf, v, r, sid, D - 2 - int(np.ceil(r["cashout_delay_hours"][1] / 24)))
     vj = np.repeat(np.arange(len(v)), ints(rng, r["cashouts"], len(v)))
     nj = len(vj)

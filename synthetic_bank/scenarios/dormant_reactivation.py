@@ -32,7 +32,7 @@ def plan(bank, activity: np.ndarray) -> None:
 
 def add(bank, buf, logins) -> None:
     rng = bank.rng
-    sid, r, v = bank.sid("dormant_reactivation"), bank.ranges["dormant_reactivation"], bank.victims["dormant_reactivation"]
+    sid, r, v = bank.scenario("dormant_reactivation")
     n_v = len(v)
     acc = bank.checking_of[v]
     bank.acc_init_cents[acc] = ints(rng, r["balance_cents"], n_v)

@@ -191,12 +191,9 @@ def add(bank, buf, logins) -> None:
 def mark_trips(bank, events: dict) -> None:
     """The legitimate trips' own traffic (drawn as normal traffic, moved to the destination) belongs to the
     episode: every event of a trip subject from the day before departure to the return day."""
-    who = bank.negatives["legitimate_trip"]
-    t = bank.traveller_index(who)
-    pos = np.full(bank.N, -1)
-    pos[who] = t
-    at = pos[events["cust"]]
-    ok = at >= 0
-    start, end = bank.trip_start[np.maximum(at, 0)] - 1, bank.trip_start[np.maximum(at, 0)] + bank.trip_len[np.maximum(at, 0)]
-    inside = ok & (events["day"] >= start) & (events["day"] <= end) & (events["negative"] < 0) & (events["scenario"] < 0)
+    t = bank.traveller_index(events["cust"])
+    subject = np.isin(events["cust"], bank.negatives["legitimate_trip"])
+    start, length = bank.trip_start[np.maximum(t, 0)], bank.trip_len[np.maximum(t, 0)]
+    inside = (subject & (events["day"] >= start - 1) & (events["day"] <= start + length)
+              & (events["negative"] < 0) & (events["scenario"] < 0))
     events["negative"] = np.where(inside, KINDS.index("legitimate_trip"), events["negative"])

@@ -18,7 +18,7 @@ CHARGEBACK: set[str] = set()
 
 def add(bank, buf, logins) -> None:
     rng, D = bank.rng, bank.D
-    sid, r, v = bank.sid("high_risk_geography"), bank.ranges["high_risk_geography"], bank.victims["high_risk_geography"]
+    sid, r, v = bank.scenario("high_risk_geography")
     n_v = len(v)
     longest = int(r["span_days"][1])
     day0 = rng.integers(1, max(2, D - 1 - longest), n_v)

@@ -18,7 +18,7 @@ CHARGEBACK = set(SCENARIOS)
 
 def add(bank, buf, logins) -> None:
     rng, D = bank.rng, bank.D
-    sid, r, v = bank.sid("impossible_travel"), bank.ranges["impossible_travel"], bank.victims["impossible_travel"]
+    sid, r, v = bank.scenario("impossible_travel")
     n_v = len(v)
     day0 = rng.integers(3, D - 1, n_v)
     t0 = rng.integers(8 * 3600, 18 * 3600, n_v)

@@ -21,11 +21,12 @@ CHARGEBACK: set[str] = set()
 
 def add(bank, buf, logins) -> None:
     rng, D = bank.rng, bank.D
-    sid, r, v = bank.sid("money_mule"), bank.ranges["money_mule"], bank.victims["money_mule"]
+    sid, r, v = bank.scenario("money_mule")
     n_v = len(v)
     acc = bank.checking_of[v]
-    bank.acc_init_cents[acc] = np.round(ints(rng, r["opening_balance_cents"], n_v)
-                                        / w.usd_per_unit()[w.HOME_CURRENCY_CODE[bank.home[v]]]).astype(np.int64)
+    # amounts drawn in USD, paid in the home currency (a mule ring moves the same money whatever the country)
+    usd = w.usd_per_unit()[w.HOME_CURRENCY_CODE[bank.home[v]]]
+    bank.acc_init_cents[acc] = np.round(ints(rng, r["opening_balance_cents"], n_v) / usd).astype(np.int64)
     # credits: on distinct days, leaving room for the outflows before the window ends
     last_day = max(3, D - 2 - int(np.ceil((r["first_outflow_delay_minutes"][1] + 5 * r["outflow_spread_minutes"][1]) / 1440)))
     k = np.minimum(ints(rng, r["credits"], n_v), last_day - 2)
@@ -35,9 +36,7 @@ def add(bank, buf, logins) -> None:
                           for m in k])
     secs = rng.integers(7 * 3600, 20 * 3600, nc)
     place = bank.home[v[ci]]
-    # drawn in USD, paid in the home currency (a mule ring moves the same money whatever the country)
-    usd = w.usd_per_unit()[w.HOME_CURRENCY_CODE[place]]
-    credit = np.round(ints(rng, r["credit_cents"], nc) / usd).astype(np.int64)
+    credit = np.round(ints(rng, r["credit_cents"], nc) / usd[ci]).astype(np.int64)
     buf.add(cust=v[ci], acct=acc[ci], day=day, secs=secs, type=2, merchant=w.M_INCOMING, cents=credit, channel=4,
             status=0, country=w.PLACE_COUNTRY_CODE[place], scenario=sid)
     # debits moving most of each credit out

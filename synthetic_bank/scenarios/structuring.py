@@ -18,7 +18,7 @@ CHARGEBACK: set[str] = set()
 
 def add(bank, buf, logins) -> None:
     rng, D = bank.rng, bank.D
-    sid, r, v = bank.sid("structuring"), bank.ranges["structuring"], bank.victims["structuring"]
+    sid, r, v = bank.scenario("structuring")
     n_v = len(v)
     span = ints(rng, r["span_days"], n_v)
     first = rng.integers(1, max(2, D - 1 - int(r["span_days"][1])), n_v)

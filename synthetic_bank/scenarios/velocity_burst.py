@@ -19,7 +19,7 @@ CHARGEBACK = set(SCENARIOS)
 
 def add(bank, buf, logins) -> None:
     rng, D = bank.rng, bank.D
-    sid, r, v = bank.sid("velocity_burst"), bank.ranges["velocity_burst"], bank.victims["velocity_burst"]
+    sid, r, v = bank.scenario("velocity_burst")
     n_v = len(v)
     day0 = rng.integers(3, D - 1, n_v)
     t0 = rng.integers(0, w.DAY - 2 * 3600, n_v)
