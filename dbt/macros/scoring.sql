@@ -86,3 +86,14 @@
 {% macro quoted_list(values) -%}
   {%- for value in values -%}'{{ value | replace("'", "''") }}'{{ ", " if not loop.last }}{%- endfor -%}
 {%- endmacro %}
+
+{#- A micro card-not-present purchase, the unit of card testing (rules and model features alike). -#}
+{% macro is_micro_purchase() -%}
+coalesce(transaction_type = 'purchase' and amount_usd <= {{ var('card_testing_max_amount') }} and is_card_not_present, false)
+{%- endmacro %}
+
+{#- The account was dormant at the end of the previous day, or silent for dormant_days before this date. -#}
+{% macro account_was_dormant() -%}
+(coalesce(prior_day_account_status = 'dormant', false)
+            or coalesce({{ days_between('prior_day_last_activity_date', 'transaction_date') }} >= {{ var('dormant_days') }}, false))
+{%- endmacro %}

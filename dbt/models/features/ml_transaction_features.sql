@@ -5,9 +5,7 @@
     flags that look ahead (impossible travel's next leg, a burst's later members) - so a feature cannot use the
     future; tests: ut_transaction_features_point_in_time. A view: read when the model trains or scores. -#}
 {%- set order = 'transaction_at, transaction_id' -%}
-{%- set micro -%}
-coalesce(transaction_type = 'purchase' and amount_usd <= {{ var('card_testing_max_amount') }} and is_card_not_present, false)
-{%- endset %}
+{%- set micro = is_micro_purchase() %}
 
 with transactions as (
     select * from {{ ref('int_transactions_enriched') }}
@@ -100,9 +98,7 @@ select
     cast(coalesce(l.failed_logins_24h, 0) as integer) as failed_logins_24h,
     l.minutes_since_suspicious_login,
     case when c.credits_usd_48h > 0 then cast(s.amount_usd as double precision) / c.credits_usd_48h end as share_of_recent_credits,
-    case when s.prior_day_account_status = 'dormant'
-              or {{ days_between('s.prior_day_last_activity_date', 's.transaction_date') }} >= {{ var('dormant_days') }}
-         then 1 else 0 end as is_after_dormancy,
+    case when {{ account_was_dormant() }} then 1 else 0 end as is_after_dormancy,
     s.is_confirmed_fraud
 from sequenced as s
 left join device_tests as d on s.transaction_id = d.transaction_id

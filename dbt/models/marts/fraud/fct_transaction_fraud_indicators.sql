@@ -33,9 +33,7 @@ coalesce(
 {%- set structuring_candidate -%}
 ({{ cash_movement }} and coalesce(amount >= {{ var('structuring_band_low') }} and amount < {{ var('structuring_threshold') }}, false))
 {%- endset -%}
-{%- set card_testing_candidate -%}
-coalesce(transaction_type = 'purchase' and amount_usd <= {{ var('card_testing_max_amount') }} and is_card_not_present, false)
-{%- endset -%}
+{%- set card_testing_candidate = is_micro_purchase() -%}
 
 with transactions as (
     select
@@ -321,8 +319,7 @@ travel as (
         {%- endif %} as previous_was_jump,
         lead(is_jump_from_previous) over (partition by customer_id, has_location order by {{ order }}) as next_is_jump,
         -- the account was dormant at the end of the previous day, or this ends a long silence
-        coalesce(prior_day_account_status = 'dormant', false)
-            or coalesce({{ days_between('prior_day_last_activity_date', 'transaction_date') }} >= {{ var('dormant_days') }}, false)
+        {{ account_was_dormant() }}
             or coalesce(days_since_previous_transaction >= {{ var('dormant_days') }}, false) as ends_dormancy
     from jumps
 ),
