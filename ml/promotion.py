@@ -30,7 +30,7 @@ def decide(candidate: dict, incumbent: dict | None = None, margin: float = 0.0) 
     name = f"{candidate['model']} {candidate['version']}"
     if new["pr_auc"] is None or old["pr_auc"] is None:
         return Decision(False, f"{name} not promoted: no positive outcome in the latest window to judge it on", who)
-    if new["pr_auc"] < old["pr_auc"] + margin:
+    if new["pr_auc"] <= old["pr_auc"] + margin:  # a tie (e.g. the same model retrained) keeps what runs
         return Decision(False, f"{name} not promoted: PR-AUC {new['pr_auc']:.4f} on the latest window does not beat "
                                f"{who}'s {old['pr_auc']:.4f}" + (f" by {margin}" if margin else ""), who)
     if old.get("recall") is not None and (new.get("recall") or 0) < old["recall"]:

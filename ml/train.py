@@ -144,23 +144,49 @@ left join {{marts}}.dim_customers as c on f.customer_id = c.customer_id
 """
 
 
-def main(argv: list[str] | None = None) -> int:
+FRAUD_BASELINE, FRAUD_GROUPS = "fraud_score", ("customer_segment", "age_band")
+
+
+def fraud_classifier(duckdb_path: Path, models_dir: Path, threshold: float | None = None):
+    """Train the fraud classifier on the local warehouse, write its card and SQL to <models_dir>/fraud_classifier/,
+    and run the promotion gate against what runs today (the model in promoted/, re-scored through its SQL, else the
+    rules); the winner is (re)written to promoted/. -> (TrainedModel, ml.promotion.Decision)."""
+    import shutil
+
     import duckdb
 
     from ml.card import write_card
+    from ml.promotion import decide
 
+    threshold = rules_alert_threshold() if threshold is None else threshold
+    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+        frame = con.execute(FRAUD_FRAME_SQL.format(schema="analytics_features", marts="analytics_marts")).df()
+    trained = train(FRAUD, frame, name="fraud_classifier", baseline=FRAUD_BASELINE, baseline_threshold=threshold,
+                    groups=FRAUD_GROUPS)
+    folder = write_card(trained, models_dir / trained.name)
+    promoted = folder / "promoted"
+    incumbent = None
+    if (promoted / "card.json").exists():
+        incumbent = evaluate_incumbent(json.loads((promoted / "card.json").read_text()),
+                                       (promoted / "model.sql").read_text(), FRAUD, frame,
+                                       baseline=FRAUD_BASELINE, baseline_threshold=threshold)
+    decision = decide(trained.card, incumbent)
+    if decision.promoted:
+        shutil.rmtree(promoted, ignore_errors=True)
+        write_card(trained, promoted)
+    (folder / "promotion.json").write_text(json.dumps(decision.__dict__, indent=2))
+    return trained, decision
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duckdb", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True, help="writes <out>/fraud_classifier/{card.md,card.json,model.sql}")
-    parser.add_argument("--threshold", type=float, default=rules_alert_threshold(),
-                        help="the rules' alert threshold (default: dbt var fraud_alert_threshold)")
+    parser.add_argument("--out", type=Path, required=True,
+                        help="writes <out>/fraud_classifier/{card.md,card.json,model.sql,promotion.json}")
+    parser.add_argument("--threshold", type=float, help="the rules' alert threshold (default: dbt var fraud_alert_threshold)")
     args = parser.parse_args(argv)
-    with duckdb.connect(str(args.duckdb), read_only=True) as con:
-        frame = con.execute(FRAUD_FRAME_SQL.format(schema="analytics_features", marts="analytics_marts")).df()
-    trained = train(FRAUD, frame, name="fraud_classifier", baseline="fraud_score", baseline_threshold=args.threshold,
-                    groups=("customer_segment", "age_band"))
-    folder = write_card(trained, args.out / trained.name)
-    print(json.dumps({k: trained.card["evaluation"][k].get("pr_auc") for k in ("model", "baseline")}), folder)
+    trained, decision = fraud_classifier(args.duckdb, args.out, args.threshold)
+    print(json.dumps({k: trained.card["evaluation"][k].get("pr_auc") for k in ("model", "baseline")}), decision.reason)
     return 0
 
 

@@ -347,35 +347,15 @@ def models_step(ctx: DemoContext) -> StepResult:
     """The fraud classifier trained on the earlier weeks, judged on the last 14 days beside the rules, its card and
     SQL in models/fraud_classifier/, and the promotion gate against what runs today (the model promoted by an
     earlier run, re-scored through its SQL, else the rules): models/fraud_classifier/promoted/ holds the winner."""
-    import duckdb
-
-    from ml.card import write_card
-    from ml.features import FRAUD
-    from ml.promotion import decide
-    from ml.train import FRAUD_FRAME_SQL, evaluate_incumbent, rules_alert_threshold, train
+    from ml.train import fraud_classifier
 
     ctx.require(ctx.duckdb_path, "dbt")
-    threshold = rules_alert_threshold()
-    with duckdb.connect(str(ctx.duckdb_path), read_only=True) as con:
-        frame = con.execute(FRAUD_FRAME_SQL.format(schema="analytics_features", marts="analytics_marts")).df()
-    ctx.log(f"fraud_classifier: {len(frame):,} transactions, training on all but the last 14 days")
+    ctx.log("fraud_classifier: training on all but the last 14 days of the warehouse's transactions")
     try:
-        trained = train(FRAUD, frame, name="fraud_classifier", baseline="fraud_score", baseline_threshold=threshold,
-                        groups=("customer_segment", "age_band"))
+        trained, decision = fraud_classifier(ctx.duckdb_path, ctx.output_dir / "models")
     except ValueError as err:
         raise DemoError(f"models: {err}") from None
-    folder = write_card(trained, ctx.output_dir / "models" / trained.name)
-    promoted_dir = folder / "promoted"
-    incumbent = None
-    if (promoted_dir / "card.json").exists():
-        current = json.loads((promoted_dir / "card.json").read_text())
-        incumbent = evaluate_incumbent(current, (promoted_dir / "model.sql").read_text(), FRAUD, frame,
-                                       baseline="fraud_score", baseline_threshold=threshold)
-    decision = decide(trained.card, incumbent)
-    if decision.promoted:
-        shutil.rmtree(promoted_dir, ignore_errors=True)
-        write_card(trained, promoted_dir)
-    (folder / "promotion.json").write_text(json.dumps(decision.__dict__, indent=2))
+    folder = ctx.output_dir / "models" / trained.name
     ctx.log(decision.reason)
     ev = trained.card["evaluation"]
     summary = {trained.name: {"version": trained.version, "pr_auc": ev["model"]["pr_auc"], "roc_auc": ev["model"]["roc_auc"],

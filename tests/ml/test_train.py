@@ -116,6 +116,7 @@ def test_the_promotion_gate_both_ways():
     assert not decide(_card(0.40, 0.95), incumbent, margin=0.05).promoted
     assert decide(_card(0.45, 0.96), incumbent, margin=0.05).promoted
     assert not decide(_card(None, None)).promoted
+    assert not decide(_card(0.38, 0.95, version="v1"), incumbent).promoted  # a tie keeps what runs
 
 
 def test_the_incumbent_is_rejudged_on_the_new_window_through_its_sql():
