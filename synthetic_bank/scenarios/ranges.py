@@ -18,21 +18,23 @@ import numpy as np
 
 Span = tuple[float, float]
 
-RANGES: dict[str, dict[str, tuple[Span, Span]]] = {
-    "card_testing": {
+# the test authorisations, the same whenever the cash-out comes
+_CARD_TEST_BURST: dict[str, tuple[Span, Span]] = {
         "tests": ((8, 25), (5, 40)),
         "burst_minutes": ((5, 15), (2, 25)),
         "test_cents": ((50, 299), (1, 389)),
         "decline_share": ((0.4, 0.7), (0.2, 0.9)),
+}
+
+RANGES: dict[str, dict[str, tuple[Span, Span]]] = {
+    "card_testing": {
+        **_CARD_TEST_BURST,
         "cashouts": ((1, 2), (1, 4)),
         "cashout_delay_minutes": ((5, 40), (1, 55)),
         "cashout_cents": ((25_000, 150_000), (8_000, 400_000)),
     },
     "card_testing_late_cashout": {
-        "tests": ((8, 25), (5, 40)),
-        "burst_minutes": ((5, 15), (2, 25)),
-        "test_cents": ((50, 299), (1, 389)),
-        "decline_share": ((0.4, 0.7), (0.2, 0.9)),
+        **_CARD_TEST_BURST,
         "cashouts": ((1, 3), (1, 5)),
         "cashout_delay_hours": ((1, 48), (1, 144)),
         "cashout_cents": ((15_000, 250_000), (6_000, 500_000)),
