@@ -20,15 +20,24 @@ def render_markdown(card: dict) -> str:
              f"- training: {window['training'][0]} to {window['training'][1]} ({window['training_rows']:,} rows, "
              f"{window['training_positives']:,} positive)",
              f"- evaluation (later weeks): {window['evaluation'][0]} to {window['evaluation'][1]} "
-             f"({window['evaluation_rows']:,} rows, {window['evaluation_positives']:,} positive)", "",
+             f"({window['evaluation_rows']:,} rows, {window['evaluation_positives']:,} positive)",
+             f"- not judged: from {window['not_judged_after']} ({window['not_judged_rows']:,} rows): outcomes are booked "
+             f"up to {window['label_maturity_days']} days late, so those weeks' labels are not complete yet", "",
              "## Evaluation on the later weeks, beside what runs today", "",
              "| | PR-AUC | ROC-AUC | alerts | precision | recall | lift top decile |", "|---|---|---|---|---|---|---|"]
     for who, label in (("model", "model"), ("baseline", f"baseline (`{ev['baseline']['score']}`)")):
         m = ev[who]
         lines.append(f"| {label} | {_fmt(m['pr_auc'])} | {_fmt(m['roc_auc'])} | {m['alerts']:,} | {_fmt(m['precision'])} "
                      f"| {_fmt(m['recall'])} | {_fmt(m['lift_top_decile'])} |")
+    own = ev["model"]["at_model_threshold"]
+    lines.append(f"| model at its alert threshold {card['model_threshold']} | | | {own['alerts']:,} | "
+                 f"{_fmt(own['precision'])} | {_fmt(own['recall'])} | |")
+    both = ev["combined"]
+    lines.append(f"| baseline or model (the product's decision) | | | {both['alerts']:,} | {_fmt(both['precision'])} "
+                 f"| {_fmt(both['recall'])} | |")
     cal = ev["model"]["calibration"]
-    lines += ["", f"Model threshold {ev['model']['threshold']:.6f}: the baseline's alert volume. Brier score "
+    lines += ["", f"At the baseline's alert volume the model's threshold is {ev['model']['threshold']:.6f}; the "
+              f"model raises alerts of its own (reason MODEL) at {card['model_threshold']}. Brier score "
               f"{cal['brier']:.6f}; predicted vs observed by decile of score:", "",
               "| predicted | observed | rows |", "|---|---|---|"]
     lines += [f"| {b['predicted']:.6f} | {b['observed']:.6f} | {b['rows']:,} |" for b in cal["bins"]]

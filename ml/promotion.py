@@ -1,10 +1,16 @@
 """The promotion gate: a newly trained model replaces what runs today only if it beats it on the latest window.
 
 What runs today is the promoted model of the last run (its card's evaluation, re-scored on the same window by the
-caller) or, before any model was promoted, the baseline beside it (the rules' fraud_score, the heuristic churn
-score). The candidate must beat it on PR-AUC by at least `margin`, and keep the incumbent's recall at the same
-alert volume (a model that ranks better overall but catches fewer at today's workload is not promoted). A refusal
-says why, in one line, for the alert.
+caller) or, before any model was promoted, the baseline alone (the rules' fraud_score, the heuristic churn score).
+The candidate must beat it on PR-AUC by more than `margin`, and then:
+- against a promoted model: keep its recall at the same alert volume (a model that ranks better overall but
+  catches fewer at today's workload is not promoted);
+- against the baseline alone: the model joins it (baseline alerts OR the model's own, reason MODEL), so that
+  decision must not lose more than `max_precision_drop` of the baseline's precision (its recall cannot fall).
+  The model's recall at the baseline's alert volume is on the card; the rules read a whole batch (a burst's
+  first legs are flagged once the burst is seen) while the model's features stop at each event, so the model
+  alone can catch fewer at that volume and still be the better ranking.
+A refusal says why, in one line, for the alert.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ class Decision:
     incumbent: str  # "model <version>" or "baseline <score>"
 
 
-def decide(candidate: dict, incumbent: dict | None = None, margin: float = 0.0) -> Decision:
+def decide(candidate: dict, incumbent: dict | None = None, margin: float = 0.0,
+           max_precision_drop: float = 0.02) -> Decision:
     """`candidate`: the new model's card; `incumbent`: the promoted model's card evaluated on the same window, or
     None (then the candidate's own baseline figures are what runs today)."""
     new = candidate["evaluation"]["model"]
@@ -33,11 +40,20 @@ def decide(candidate: dict, incumbent: dict | None = None, margin: float = 0.0) 
     if new["pr_auc"] <= old["pr_auc"] + margin:  # a tie (e.g. the same model retrained) keeps what runs
         return Decision(False, f"{name} not promoted: PR-AUC {new['pr_auc']:.4f} on the latest window does not beat "
                                f"{who}'s {old['pr_auc']:.4f}" + (f" by {margin}" if margin else ""), who)
-    if old.get("recall") is not None and (new.get("recall") or 0) < old["recall"]:
-        return Decision(False, f"{name} not promoted: recall {new['recall']:.4f} at today's alert volume is below "
-                               f"{who}'s {old['recall']:.4f}", who)
-    return Decision(True, f"{name} promoted: PR-AUC {new['pr_auc']:.4f} vs {who}'s {old['pr_auc']:.4f}, recall "
-                          f"{_fmt(new.get('recall'))} vs {_fmt(old.get('recall'))} at the same alert volume", who)
+    if incumbent is not None:
+        if old.get("recall") is not None and (new.get("recall") or 0) < old["recall"]:
+            return Decision(False, f"{name} not promoted: recall {new['recall']:.4f} at today's alert volume is below "
+                                   f"{who}'s {old['recall']:.4f}", who)
+        return Decision(True, f"{name} promoted: PR-AUC {new['pr_auc']:.4f} vs {who}'s {old['pr_auc']:.4f}, recall "
+                              f"{_fmt(new.get('recall'))} vs {_fmt(old.get('recall'))} at the same alert volume", who)
+    both = candidate["evaluation"].get("combined")
+    if both is not None and old.get("precision") is not None and \
+            (both["precision"] or 0) < old["precision"] - max_precision_drop:
+        return Decision(False, f"{name} not promoted: {who} or the model has precision {both['precision']:.4f}, "
+                               f"more than {max_precision_drop} below {who}'s {old['precision']:.4f}", who)
+    return Decision(True, f"{name} promoted beside {who}: PR-AUC {new['pr_auc']:.4f} vs {old['pr_auc']:.4f}; "
+                          f"both together: precision {_fmt(both and both['precision'])} vs {_fmt(old.get('precision'))}, "
+                          f"recall {_fmt(both and both['recall'])} vs {_fmt(old.get('recall'))}", who)
 
 
 def _fmt(value) -> str:

@@ -3,7 +3,9 @@
 Supported pipelines (what the product trains): an optional `SimpleImputer` (median, mean or constant: each
 feature's fill value becomes a `coalesce`), an optional `StandardScaler`, then a `LogisticRegression` (a linear
 sum through the logistic function) or a `GradientBoostingClassifier` with the log loss (the initial log-odds plus
-each regression tree as nested `case when` on the raw feature values, through the logistic function). Anything
+each regression tree as nested `case when` on the raw feature values, through the logistic function) or a
+`HistGradientBoostingClassifier` (binary, numeric features: its baseline plus each tree's shrunk leaf values,
+a missing value taking the branch the tree learned for it). Anything
 else raises UnsupportedModel naming the step, so a model that cannot be scored in the warehouse never ships.
 
 Portability: `double precision` arithmetic, the common ground of DuckDB, PostgreSQL and Redshift. Every constant is
@@ -78,6 +80,22 @@ def _tree(tree, inputs: list[str], node: int = 0) -> str:
             f"then {_tree(tree, inputs, left)} else {_tree(tree, inputs, right)} end")
 
 
+def _hist_tree(nodes, inputs: list[str], node: int = 0) -> str:
+    """One HistGradientBoosting tree: a present value goes left when <= the split's threshold (+inf: every present
+    value), a missing one where training sent it (missing_go_to_left) - one condition per split, so no subtree is
+    written twice."""
+    n = nodes[node]
+    if n["is_leaf"]:
+        return literal(n["value"])
+    if n["is_categorical"]:
+        raise UnsupportedModel("HistGradientBoostingClassifier with categorical splits is not exported")
+    x = inputs[n["feature_idx"]]
+    present = f"{x} is not null" if np.isposinf(n["num_threshold"]) else f"{x} <= {literal(n['num_threshold'])}"
+    goes_left = f"({present} or {x} is null)" if n["missing_go_to_left"] else present
+    return (f"case when {goes_left} then {_hist_tree(nodes, inputs, n['left'])} "
+            f"else {_hist_tree(nodes, inputs, n['right'])} end")
+
+
 def probability_sql(model, features: Sequence[str]) -> str:
     """SQL for P(positive class) of `model` (fitted) whose columns, in training order, are `features`. The raw score
     appears three times; for a large ensemble select `raw_score_sql` as a column first and apply `logistic_sql`."""
@@ -86,7 +104,7 @@ def probability_sql(model, features: Sequence[str]) -> str:
 
 def raw_score_sql(model, features: Sequence[str]) -> str:
     """SQL for the model's raw score (log-odds of the positive class)."""
-    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
 
     inputs, (estimator,) = _inputs(_steps(model), features)
@@ -106,6 +124,11 @@ def raw_score_sql(model, features: Sequence[str]) -> str:
         init = estimator.decision_function(probe)[0] - lr * sum(t.predict(probe)[0] for t in estimator.estimators_[:, 0])
         trees = [f"{literal(lr)} * ({_tree(t.tree_, inputs)})" for t in estimator.estimators_[:, 0]]
         z = " + ".join([literal(init)] + trees)
+    elif isinstance(estimator, HistGradientBoostingClassifier):
+        if estimator.is_categorical_ is not None and estimator.is_categorical_.any():
+            raise UnsupportedModel("HistGradientBoostingClassifier with categorical features is not exported")
+        trees = [_hist_tree(tree.nodes, inputs) for (tree,) in estimator._predictors]
+        z = " + ".join([literal(estimator._baseline_prediction.ravel()[0])] + [f"({t})" for t in trees])
     else:
         raise UnsupportedModel(f"classifier {type(estimator).__name__} is not exported")
     return z

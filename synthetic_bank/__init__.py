@@ -49,9 +49,12 @@ Each victim belongs to exactly one scenario and exists before the window; hard-n
 - churn: 8 % of customers; from churn_start_date their transaction and login rates decay as exp(-days/10) and
   their accounts close 30 days later (if inside the window). Ground truth in churn_labels.csv.
 
-is_fraudulent is what operations booked: true for a random ~40 % of the labelled chargeback-type legs (card
-testing, takeovers, the far impossible-travel leg, velocity burst, dormant drain), false elsewhere (structuring,
-high-risk geography and money mules are AML typologies, never charged back).
+is_fraudulent is what operations had booked by the extract's last day (events.py): a victim's chargeback-type case
+(card testing, takeovers, the far impossible-travel leg, velocity burst, dormant drain) is confirmed when the
+customer disputes it (80 % of cases), all its legs together, a lognormal delay after its last leg (median 8 days,
+90 % within ~3 weeks; not yet booked when that falls after the end); plus noise: 1 in 5,000 ordinary card purchases
+booked as fraud (friendly fraud). Structuring, high-risk geography and money mules are AML typologies, never charged
+back. Models learn from is_fraudulent only; the ground truth files stay unread by them.
 
 Modules: generator.py (customers, accounts, the plan of who does what when, normal traffic), world.py (places,
 merchants, enumerations), events.py (transactions and logins written in time order, the ground-truth files),

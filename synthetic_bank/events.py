@@ -39,8 +39,36 @@ from synthetic_bank.world import (
 )
 from synthetic_bank.writer import IdColumn, categorical, decimal_column, timestamp_column, write_landing
 
-# A random ~40 % of the chargeback-type scenarios' fraud legs get is_fraudulent = true (confirmed disputes).
-CONFIRMED_FRAUD_SHARE = 0.4
+# What operations book as is_fraudulent, as of the extract's last day (the outcome a model may learn from; the
+# ground truth files stay apart). A fraud case - one victim's chargeback-type scenario - is confirmed when the
+# customer disputes it (CONFIRMED_CASE_SHARE of cases; the others never call) and all its chargeback legs are booked
+# together CONFIRMATION_DELAY_DAYS after its last leg (lognormal: median 8 days, 90 % within about 3 weeks); a case
+# booked after the extract's end is not fraud yet, so the latest weeks carry fewer outcomes than they will.
+# Noise: FRIENDLY_FRAUD_RATE of the ordinary card purchases (no scenario, no hard negative) are booked as fraud too -
+# a customer disputing a purchase they made and the chargeback granted.
+CONFIRMED_CASE_SHARE = 0.8
+CONFIRMATION_DELAY_DAYS = (8.0, 0.75)  # lognormal (median, sigma of its log)
+FRIENDLY_FRAUD_RATE = 1 / 5000
+
+
+def _booked_outcomes(bank, t: dict, ts: np.ndarray) -> np.ndarray:
+    """is_fraudulent per transaction (in time order), as operations had booked it by the end of the extract."""
+    rng = np.random.default_rng((bank.cfg.seed, 0x0D15))  # its own stream: the outcomes change nothing else
+    leg = t["chargeback_leg"] & np.isin(t["scenario"], [SCENARIOS.index(s) for s in CHARGEBACK_SCENARIOS])
+    cases, case_of = np.unique(t["cust"][leg], return_inverse=True)
+    last_leg = np.full(len(cases), np.iinfo(np.int64).min)
+    np.maximum.at(last_leg, case_of, ts[leg])
+    median, sigma = CONFIRMATION_DELAY_DAYS
+    booked_at = last_leg + (rng.lognormal(np.log(median), sigma, len(cases)) * DAY).astype(np.int64)
+    end = (bank.start_day + bank.D) * DAY
+    confirmed_case = (rng.random(len(cases)) < CONFIRMED_CASE_SHARE) & (booked_at < end)
+    outcome = np.zeros(len(ts), bool)
+    outcome[np.flatnonzero(leg)[confirmed_case[case_of]]] = True
+    ordinary_purchase = (t["scenario"] < 0) & (t["negative"] < 0) & (t["type"] == TXN_TYPES.index("purchase"))
+    friendly = ordinary_purchase & (rng.random(len(ts)) < FRIENDLY_FRAUD_RATE)
+    # a friendly dispute follows the statement: purchases of the last two weeks are not disputed yet
+    outcome |= friendly & (ts < end - 14 * DAY)
+    return outcome
 
 
 def _settlement(types: np.ndarray, country: np.ndarray, home: np.ndarray,
@@ -82,11 +110,8 @@ def _write_events(landing: Path, table: str, columns: dict, id_column: str, ts: 
 
 def write_transactions(bank, landing: Path, t: dict) -> tuple[int, dict, dict]:
     """The transactions table; -> (rows, labels as _write_events gives them, the transactions in time order)."""
-    rng = bank.rng
     t, ts, ids = _in_time_order(bank, t)
-    n = len(ts)
-    confirmed = t["chargeback_leg"] & np.isin(t["scenario"], [SCENARIOS.index(s) for s in CHARGEBACK_SCENARIOS])
-    confirmed &= rng.random(n) < CONFIRMED_FRAUD_SHARE
+    confirmed = _booked_outcomes(bank, t, ts)
     lat_ok = ~np.isnan(t["lat"])
     merchant = t["merchant"]
     home = bank.home[t["cust"]]

@@ -142,17 +142,50 @@ def test_every_scenario_has_labels_that_point_at_real_rows(bank):
     assert not labels.duplicated(["entity_type", "entity_id"]).any()
 
 
-def test_is_fraudulent_is_a_subset_of_chargeback_labels(bank):
-    _, _, tables, labels, _ = bank
-    t = tables["transactions"]
-    fraud_ids = set(t.loc[t.is_fraudulent == "true", "transaction_id"])
-    lab = labels[labels.entity_type == "transaction"].set_index("entity_id")["scenario"]
-    assert fraud_ids <= set(lab.index)
-    assert not {lab[i] for i in fraud_ids} & {"structuring", "high_risk_geography", "money_mule"}
+def test_is_fraudulent_is_what_operations_booked(bank):
+    """Confirmed outcomes: whole chargeback-type cases (never AML typologies), some never confirmed, the latest ones
+    not yet; plus a little friendly-fraud noise on ordinary purchases; never a hard negative."""
+    from synthetic_bank.events import CONFIRMED_CASE_SHARE
     from synthetic_bank.scenarios import CHARGEBACK_SCENARIOS
 
-    share = len(fraud_ids) / lab.isin(sorted(CHARGEBACK_SCENARIOS)).sum()
-    assert 0.2 < share < 0.6
+    out, _, tables, labels, _ = bank
+    t = tables["transactions"].set_index("transaction_id")
+    t["moment"] = pd.to_datetime(t.transaction_date)
+    fraud = t.is_fraudulent == "true"
+    lab = labels[labels.entity_type == "transaction"].set_index("entity_id")["scenario"]
+    labelled = t.index.isin(lab.index)
+    assert not {lab[i] for i in t.index[fraud & labelled]} & {"structuring", "high_risk_geography", "money_mule"}
+    # the noise: ordinary purchases, a few per ten thousand of them, none in the last two weeks
+    noise = t[fraud & ~labelled]
+    negatives = set(pd.read_csv(out / "ground_truth" / "hard_negatives.csv", dtype=str).entity_id)
+    assert not set(noise.index) & negatives and (noise.transaction_type == "purchase").all()
+    purchases = (t.transaction_type == "purchase") & ~labelled
+    assert 0 < len(noise) < 0.001 * purchases.sum()
+    assert noise.moment.max() < t.moment.max() - timedelta(days=13)
+    # a case is booked whole: none of a victim's legs, or its chargeback legs (all but impossible travel's first)
+    legs = t[labelled & t.index.isin(lab.index[lab.isin(sorted(CHARGEBACK_SCENARIOS))])]
+    per_case = legs.assign(fraud=legs.is_fraudulent == "true").groupby("customer_id").fraud.mean()
+    assert ((per_case == 0) | (per_case >= 0.5)).all() and (per_case == 1).sum() > (per_case == 0.5).sum()
+
+
+def test_outcomes_are_booked_with_a_delay_and_not_for_every_case():
+    """4,000 one-leg cases over 80 days: those that ended 6+ weeks before the extract are confirmed at the case
+    share (the rest never disputed), those of the last two days hardly ever yet, the share rising in between."""
+    from types import SimpleNamespace
+
+    from synthetic_bank.events import CONFIRMED_CASE_SHARE, DAY, _booked_outcomes
+    from synthetic_bank.scenarios import CHARGEBACK_SCENARIOS, SCENARIOS
+
+    n, days = 4000, 80
+    bank = SimpleNamespace(cfg=SimpleNamespace(seed=3), start_day=0, D=days)
+    ts = np.sort(np.random.default_rng(0).integers(0, days * DAY, n))
+    t = {"cust": np.arange(n), "chargeback_leg": np.ones(n, bool), "negative": np.full(n, -1),
+         "scenario": np.full(n, SCENARIOS.index(sorted(CHARGEBACK_SCENARIOS)[0])), "type": np.zeros(n, int)}
+    booked = _booked_outcomes(bank, t, ts)
+    age_days = (days * DAY - ts) / DAY
+    share = [booked[(age_days >= lo) & (age_days < hi)].mean() for lo, hi in ((0, 2), (5, 10), (14, 21), (42, 80))]
+    assert share[0] < 0.1 and share[0] < share[1] < share[2] < share[3]
+    assert abs(share[3] - CONFIRMED_CASE_SHARE) < 0.05
 
 
 def _scenario_rows(bank, scenario):

@@ -22,7 +22,7 @@ def _data(seed: int = 3, n: int = 600):
 
 
 def _models():
-    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -33,6 +33,9 @@ def _models():
         "logistic": make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(C=0.5)).fit(x, y),
         "boosted_trees": make_pipeline(SimpleImputer(strategy="median"),
                                        GradientBoostingClassifier(n_estimators=40, max_depth=3, random_state=0)).fit(x, y),
+        # missing values handled by the trees themselves (no imputer)
+        "hist_boosted_trees": HistGradientBoostingClassifier(max_iter=30, max_leaf_nodes=8, min_samples_leaf=10,
+                                                             early_stopping=False, random_state=0).fit(x, y),
     }
 
 
@@ -65,7 +68,7 @@ def _duckdb(sql):
     return duckdb.connect().execute(sql).fetchall()
 
 
-@pytest.mark.parametrize("name", ["logistic", "boosted_trees"])
+@pytest.mark.parametrize("name", ["logistic", "boosted_trees", "hist_boosted_trees"])
 def test_duckdb_scores_equal_scikit_learn(models, name):
     x = _rows()
     expected = models[name].predict_proba(x)[:, 1]

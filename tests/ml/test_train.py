@@ -34,10 +34,15 @@ def _frame(seed: int = 5, n: int = 6000) -> pd.DataFrame:
 
 def test_the_split_puts_every_training_row_before_every_evaluation_row():
     frame = _frame()
-    train_rows, eval_rows, cut = split(frame, "at", 14)
+    train_rows, eval_rows, cut, end = split(frame, "at", 14)
     assert len(train_rows) + len(eval_rows) == len(frame)
     assert train_rows["at"].max() < cut <= eval_rows["at"].min()
     assert eval_rows["at"].max().normalize() - cut == pd.Timedelta(days=13)
+    # outcomes still being booked: the last 21 days are neither trained nor judged on
+    train_rows, eval_rows, cut, end = split(frame, "at", 14, maturity_days=21)
+    assert end - cut == pd.Timedelta(days=14) and eval_rows["at"].max() < end <= frame["at"].max()
+    assert (frame["at"].max().normalize() + pd.Timedelta(days=1)) - end == pd.Timedelta(days=21)
+    assert train_rows["at"].max() < cut and len(frame[frame["at"] >= end]) > 0
 
 
 def test_training_is_deterministic_and_judged_against_the_baseline_on_later_weeks():
@@ -51,7 +56,8 @@ def test_training_is_deterministic_and_judged_against_the_baseline_on_later_week
     assert ev["model"]["alerts"] >= ev["baseline"]["alerts"]  # same volume, ties included
     assert ev["model"]["lift_top_decile"] > 3
     window = first.card["data_window"]
-    assert window["training_rows"] + window["evaluation_rows"] == len(frame)
+    assert window["training_rows"] + window["evaluation_rows"] + window["not_judged_rows"] == len(frame)
+    assert window["not_judged_rows"] > 0 and window["label_maturity_days"] == 21
     groups = first.card["false_positive_rates"]["groups"]["segment"]
     assert groups["premium"]["flagged"] and not groups["mass"]["flagged"]
 
@@ -96,23 +102,29 @@ def test_the_fraud_contract_is_the_dbt_models_columns(duckdb_marts):
     assert FRAUD.label not in FRAUD.features and "customer_id" not in FRAUD.features
 
 
-def _card(pr_auc, recall, version="v2", baseline_pr_auc=0.30, baseline_recall=0.90):
+def _card(pr_auc, recall, version="v2", baseline_pr_auc=0.30, baseline_recall=0.90, combined_precision=0.55):
     return {"model": "fraud_classifier", "version": version,
             "evaluation": {"model": {"pr_auc": pr_auc, "recall": recall},
-                           "baseline": {"score": "fraud_score", "pr_auc": baseline_pr_auc, "recall": baseline_recall}}}
+                           "baseline": {"score": "fraud_score", "pr_auc": baseline_pr_auc, "recall": baseline_recall,
+                                        "precision": 0.56},
+                           "combined": {"precision": combined_precision, "recall": 0.93}}}
 
 
 def test_the_promotion_gate_both_ways():
     from ml.promotion import decide
 
     better = decide(_card(0.40, 0.95))
-    assert better.promoted and better.incumbent == "baseline fraud_score" and "promoted: PR-AUC 0.4000" in better.reason
+    assert better.promoted and better.incumbent == "baseline fraud_score" and "PR-AUC 0.4000 vs 0.3000" in better.reason
     worse = decide(_card(0.28, 0.95))
     assert not worse.promoted and "does not beat baseline fraud_score's 0.3000" in worse.reason
-    fewer = decide(_card(0.40, 0.80))  # ranks better, catches fewer at today's workload
-    assert not fewer.promoted and "recall 0.8000 at today's alert volume" in fewer.reason
-    # against the promoted model of the last run, with a margin
+    # beside the rules: their alerts plus the model's must keep the rules' precision (within 0.02)
+    noisy = decide(_card(0.40, 0.95, combined_precision=0.53))
+    assert not noisy.promoted and "precision 0.5300, more than 0.02 below" in noisy.reason
+    assert decide(_card(0.40, 0.80)).promoted  # ranks better; the rules still catch what it misses
+    # against the promoted model of the last run: better ranking and no fewer caught at today's workload
     incumbent = _card(0.38, 0.95, version="v1")
+    fewer = decide(_card(0.40, 0.80), incumbent)
+    assert not fewer.promoted and "recall 0.8000 at today's alert volume is below model v1's 0.9500" in fewer.reason
     assert not decide(_card(0.40, 0.95), incumbent, margin=0.05).promoted
     assert decide(_card(0.45, 0.96), incumbent, margin=0.05).promoted
     assert not decide(_card(None, None)).promoted

@@ -20,8 +20,20 @@ sequenced as (
             as seconds_since_previous,
         t.device_id is not null
             and row_number() over (partition by t.customer_id, t.device_id order by {{ order }}) = 1
-            and row_number() over (partition by t.customer_id order by {{ order }}) > 1 as is_first_use_of_device
+            and row_number() over (partition by t.customer_id order by {{ order }}) > 1 as is_first_use_of_device,
+        -- the customer's previous located transaction (where the card was last seen)
+        lag(t.latitude) over (partition by t.customer_id, t.latitude is null order by {{ order }}) as previous_latitude,
+        lag(t.longitude) over (partition by t.customer_id, t.latitude is null order by {{ order }}) as previous_longitude,
+        lag(t.transaction_at) over (partition by t.customer_id, t.latitude is null order by {{ order }}) as previous_located_at
     from transactions as t
+),
+
+located as (
+    select
+        s.*,
+        case when s.latitude is not null then
+            {{ haversine_km('s.previous_latitude', 's.previous_longitude', 's.latitude', 's.longitude') }} end as km_from_previous_location
+    from sequenced as s
 ),
 
 micro_purchases as (
@@ -99,8 +111,12 @@ select
     l.minutes_since_suspicious_login,
     case when c.credits_usd_48h > 0 then cast(s.amount_usd as double precision) / c.credits_usd_48h end as share_of_recent_credits,
     case when {{ account_was_dormant() }} then 1 else 0 end as is_after_dormancy,
+    s.km_from_previous_location,
+    -- at least a minute apart: two places in the same second is as impossible as it gets, not a division by zero
+    {{ speed_kmh('s.km_from_previous_location', 'greatest(' ~ seconds_between('s.previous_located_at', 's.transaction_at') ~ ', 60)') }}
+        as kmh_from_previous_location,
     s.is_confirmed_fraud
-from sequenced as s
+from located as s
 left join device_tests as d on s.transaction_id = d.transaction_id
 left join recent_logins as l on s.transaction_id = l.transaction_id
 left join account_credits as c on s.transaction_id = c.transaction_id
