@@ -37,7 +37,8 @@ def render_markdown(card: dict) -> str:
                  f"| {_fmt(both['recall'])} | |")
     cal = ev["model"]["calibration"]
     lines += ["", f"At the baseline's alert volume the model's threshold is {ev['model']['threshold']:.6f}; the "
-              f"model raises alerts of its own (reason MODEL) at {card['model_threshold']}. Brier score "
+              f"model flags on its own (fraud: reason MODEL; churn: the high propensity band) at "
+              f"{card['model_threshold']}. Brier score "
               f"{cal['brier']:.6f}; predicted vs observed by decile of score:", "",
               "| predicted | observed | rows |", "|---|---|---|"]
     lines += [f"| {b['predicted']:.6f} | {b['observed']:.6f} | {b['rows']:,} |" for b in cal["bins"]]

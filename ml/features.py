@@ -41,3 +41,5 @@ def contract(model: str, key: str, event_time: str, label: str, not_features: tu
 
 FRAUD = contract("ml_transaction_features", key="transaction_id", event_time="transaction_at",
                  label="is_confirmed_fraud", not_features=("customer_id", "transaction_date"))
+CHURN = contract("ml_customer_features", key="customer_cutoff_id", event_time="as_of_date", label="is_churned",
+                 not_features=("customer_id", "churn_risk_score"))

@@ -16,6 +16,7 @@ A refusal says why, in one line, for the alert.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,30 @@ def decide(candidate: dict, incumbent: dict | None = None, margin: float = 0.0,
 
 def _fmt(value) -> str:
     return "-" if value is None else f"{value:.4f}"
+
+
+NO_MODEL_SCORE = "cast(null as double precision)"
+
+
+def write_dbt_macros(folder: Path, name: str, version: str | None, sql: str | None, note: str,
+                     reference: list | None = None) -> Path:
+    """What dbt scores with: `<folder>/<name>.sql` holding the macros `<name>_version()`, `<name>_score()` and
+    `<name>_reference()` (the training window's bins and shares per feature and score, ml/drift.py, for the drift
+    mart), which dbt/macros/models.sql reads from the directory DBT_PROMOTED_MODELS_DIR names. version None: no
+    model promoted (version 'none', a null score, no reference - the rules alone alert), as in the shipped
+    dbt/promoted_models/."""
+    import json
+    if (version is None) != (sql is None):
+        raise ValueError("a promoted model needs both its version and its SQL")
+    sql = NO_MODEL_SCORE if sql is None else sql.strip()
+    if any(token in sql for token in ("{", "}")):  # Jinja would read it as a template
+        raise ValueError(f"{name}: the model SQL contains a brace and cannot be a dbt macro")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.sql"
+    note = " ".join(note.replace("#}", "# }").split())
+    path.write_text(f"{{#- {name} {version or 'none'}: {note} Written by ml/promotion.py - do not edit. -#}}\n"
+                    f"{{% macro {name}_version() %}}{version or 'none'}{{% endmacro %}}\n"
+                    f"{{% macro {name}_score() %}}{sql}{{% endmacro %}}\n"
+                    f"{{% macro {name}_reference() %}}{{{{ return(fromjson('{json.dumps(reference or [])}')) }}}}"
+                    f"{{% endmacro %}}\n")
+    return path

@@ -11,7 +11,9 @@ model's own alert threshold (`model_threshold`, the probability at which it rais
 Returns a TrainedModel: the fitted model, its SQL (ml.sql_export), a version (hash of the SQL) and the card's
 content (ml.card writes it).
 
-    python -m ml.train --duckdb demo_output/fintech_analytics.duckdb --out demo_output/models
+    python -m ml.train --duckdb demo_output/fintech_analytics.duckdb --out demo_output/models [--models NAME ...]
+
+(the models, their frames and gates: ml/models.py)
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ml import metrics
-from ml.features import FRAUD, FeatureContract
+from ml import drift, metrics
+from ml.features import FeatureContract
 from ml.sql_export import probability_sql
 
 # Chosen on two banks (demo seed 42 standard, seed 7 wide) from 24 settings (min_samples_leaf 20/50/100, learning
@@ -115,6 +117,12 @@ def train(contract: FeatureContract, frame: pd.DataFrame, *, name: str, baseline
         "model_threshold": model_threshold,
         "trees": len(model._predictors),
     }
+    # the training window's distribution of each feature and of the score: the drift mart's reference
+    train_score = model.predict_proba(train_rows[features].to_numpy(float))[:, 1]
+    columns = {f: train_rows[f].to_numpy(float) for f in features}
+    card["reference"] = drift.reference({**columns, drift.SCORE: train_score})
+    card["drift_evaluation_window"] = drift.report(
+        card["reference"], {**{f: eval_rows[f].to_numpy(float) for f in features}, drift.SCORE: score})
     version = hashlib.sha256(sql.encode()).hexdigest()[:12]
     card["version"] = version
     return TrainedModel(name=name, version=version, pipeline=model, sql=sql, card=card)
@@ -144,64 +152,20 @@ def evaluate_incumbent(card: dict, sql: str, contract: FeatureContract, frame: p
                                      "lift_top_decile": metrics.lift_top_decile(y, score)}}}
 
 
-def rules_alert_threshold(project: Path = Path(__file__).resolve().parents[1] / "dbt" / "dbt_project.yml") -> float:
-    """The score at which the rules alert (dbt var fraud_alert_threshold): the baseline's operating point."""
-    import yaml
-
-    return float(yaml.safe_load(project.read_text())["vars"]["fraud_alert_threshold"])
-
-
-FRAUD_FRAME_SQL = f"""
-select f.*, t.fraud_score, c.customer_segment, c.age_band
-from {{schema}}.{FRAUD.model} as f
-inner join {{marts}}.fct_transaction_fraud_indicators as t on f.transaction_id = t.transaction_id
-left join {{marts}}.dim_customers as c on f.customer_id = c.customer_id
-"""
-
-
-FRAUD_BASELINE, FRAUD_GROUPS = "fraud_score", ("customer_segment", "age_band")
-
-
-def fraud_classifier(duckdb_path: Path, models_dir: Path, threshold: float | None = None):
-    """Train the fraud classifier on the local warehouse, write its card and SQL to <models_dir>/fraud_classifier/,
-    and run the promotion gate against what runs today (the model in promoted/, re-scored through its SQL, else the
-    rules); the winner is (re)written to promoted/. -> (TrainedModel, ml.promotion.Decision)."""
-    import shutil
-
-    import duckdb
-
-    from ml.card import write_card
-    from ml.promotion import decide
-
-    threshold = rules_alert_threshold() if threshold is None else threshold
-    with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        frame = con.execute(FRAUD_FRAME_SQL.format(schema="analytics_features", marts="analytics_marts")).df()
-    trained = train(FRAUD, frame, name="fraud_classifier", baseline=FRAUD_BASELINE, baseline_threshold=threshold,
-                    groups=FRAUD_GROUPS)
-    folder = write_card(trained, models_dir / trained.name)
-    promoted = folder / "promoted"
-    incumbent = None
-    if (promoted / "card.json").exists():
-        incumbent = evaluate_incumbent(json.loads((promoted / "card.json").read_text()),
-                                       (promoted / "model.sql").read_text(), FRAUD, frame,
-                                       baseline=FRAUD_BASELINE, baseline_threshold=threshold)
-    decision = decide(trained.card, incumbent)
-    if decision.promoted:
-        shutil.rmtree(promoted, ignore_errors=True)
-        write_card(trained, promoted)
-    (folder / "promotion.json").write_text(json.dumps(decision.__dict__, indent=2))
-    return trained, decision
-
-
 def main(argv: list[str] | None = None) -> int:
+    from ml.models import MODELS, train_and_gate
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duckdb", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True,
-                        help="writes <out>/fraud_classifier/{card.md,card.json,model.sql,promotion.json}")
-    parser.add_argument("--threshold", type=float, help="the rules' alert threshold (default: dbt var fraud_alert_threshold)")
+                        help="writes <out>/<model>/{card.md,card.json,model.sql,promotion.json,promoted/} and "
+                             "<out>/dbt_macros/<model>.sql")
+    parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=sorted(MODELS))
     args = parser.parse_args(argv)
-    trained, decision = fraud_classifier(args.duckdb, args.out, args.threshold)
-    print(json.dumps({k: trained.card["evaluation"][k].get("pr_auc") for k in ("model", "baseline")}), decision.reason)
+    for name in args.models:
+        trained, decision = train_and_gate(MODELS[name], args.duckdb, args.out)
+        print(name, json.dumps({k: trained.card["evaluation"][k].get("pr_auc") for k in ("model", "baseline")}),
+              decision.reason)
     return 0
 
 

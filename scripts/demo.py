@@ -5,8 +5,9 @@
 
 generate (synthetic bank + the seed's sample extracts into a landing folder) → ingest (the Glue job's transforms on
 ONE local SparkSession into a Parquet lake) → dbt (`dbt build` + `dbt docs generate` on DuckDB, target `local`) →
-fraud_evaluation (alerts scored against the generator's ground truth) → models (the fraud classifier trained,
-judged beside the rules, promotion gate) → dashboards (the three QuickSight definitions rendered to PNG + HTML) →
+models (the fraud classifier trained, judged beside the rules, promotion gate, every transaction scored in dbt with
+what it promoted) → fraud_evaluation (the alerts - rules or model - scored against the generator's ground truth) →
+dashboards (the three QuickSight definitions rendered to PNG + HTML) →
 synth (dev, staging, prod with the compliance packs; in parallel processes on a machine with a core per
 environment).
 
@@ -25,87 +26,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from scripts.demo_context import GENERATED_BATCH_ID, OUTPUT_DIR, REPO_ROOT, DemoContext, DemoError, Step, StepResult
+from scripts.demo_warehouse import dbt_results_summary, dbt_step, models_step
 from scripts.process_memory import PeakMemory
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-OUTPUT_DIR = REPO_ROOT / "demo_output"
-DBT_DIR = REPO_ROOT / "dbt"
-GENERATED_BATCH_ID = "synthetic-001"
-
-
-class DemoError(Exception):
-    """A failure the user can act on: the message says what failed and what to do, in one line."""
-
-
-@dataclass
-class StepResult:
-    headline: str  # one line for the summary table
-    summary: Any  # JSON-serializable section of summary.json under the step's name
-    table: list[list[str]] | None = None  # optional detail rows printed after the summary table
-    table_header: list[str] | None = None
-
-
-@dataclass
-class DemoContext:
-    output_dir: Path
-    customers: int | None = None  # synthetic bank scale; None = the generator's defaults
-    days: int | None = None
-    seed: int | None = None
-    ranges: str | None = None  # the scenarios' parameter ranges preset (synthetic_bank/scenarios/ranges.py)
-    summary: dict[str, Any] = field(default_factory=dict)
-
-    # Fixed places under the output folder: every step finds its inputs without state from earlier steps.
-    @property
-    def bank_dir(self) -> Path:
-        return self.output_dir / "bank"
-
-    @property
-    def landing(self) -> Path:
-        return self.bank_dir / "landing"
-
-    @property
-    def ground_truth(self) -> Path:
-        return self.bank_dir / "ground_truth"
-
-    @property
-    def lake(self) -> Path:
-        return self.output_dir / "lake"
-
-    @property
-    def duckdb_path(self) -> Path:
-        return self.output_dir / "fintech_analytics.duckdb"
-
-    @property
-    def dbt_target(self) -> Path:
-        return self.output_dir / "dbt" / "target"
-
-    def log(self, message: str) -> None:
-        print(f"    {message}", flush=True)
-
-    def require(self, path: Path, made_by: str) -> None:
-        if not path.exists():
-            raise DemoError(f"{path} does not exist: run the {made_by} step first "
-                            f"(python -m scripts.demo, or --steps {made_by} ...)")
-
-
-@dataclass(frozen=True)
-class Step:
-    name: str
-    description: str
-    run: Callable[[DemoContext], StepResult]
+# what tests and bench use through scripts.demo
+__all__ = ["DemoContext", "DemoError", "Step", "StepResult", "dbt_results_summary", "run", "main"]
 
 
 # --- generate -----------------------------------------------------------------------------------------------------
@@ -209,86 +145,6 @@ def ingest_step(ctx: DemoContext) -> StepResult:
                       table_header=["table", "rows_in", "rows_valid", "rows_quarantined", "rows_warned"])
 
 
-# --- dbt ----------------------------------------------------------------------------------------------------------
-
-_DBT_PROGRESS = re.compile(r"\b(\d+) of (\d+) (\S+)")
-
-
-def dbt_results_summary(results: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Counts from run_results.json of a `dbt build`: nodes by kind and status, and the ones that did not pass."""
-    kinds: dict[str, dict[str, int]] = {}
-    problems: list[str] = []
-    for r in results:
-        kind = r["unique_id"].split(".", 1)[0]  # model, test, unit_test, seed, snapshot
-        status = r["status"]
-        kinds.setdefault(kind, {}).setdefault(status, 0)
-        kinds[kind][status] += 1
-        if status not in ("success", "pass", "warn"):
-            problems.append(f"{r['unique_id']} {status}" + (f": {r['message']}" if r.get("message") else ""))
-    tests = [kinds.get("test", {}), kinds.get("unit_test", {})]
-    return {
-        "models": kinds.get("model", {}).get("success", 0),
-        "tests_passed": sum(t.get("pass", 0) for t in tests),
-        "tests_warned": sum(t.get("warn", 0) for t in tests),
-        "tests_failed": sum(t.get("fail", 0) + t.get("error", 0) for t in tests),
-        "unit_tests": sum(kinds.get("unit_test", {}).values()),
-        "seeds": kinds.get("seed", {}).get("success", 0),
-        "snapshots": kinds.get("snapshot", {}).get("success", 0),
-        "nodes_by_status": kinds,
-        "problems": problems,
-    }
-
-
-def _dbt(ctx: DemoContext, args: list[str], log_name: str, env: dict[str, str]) -> list[dict]:
-    """Run the venv's dbt, full output to <out>/dbt/<log_name>, progress every ~20 nodes and every non-OK line."""
-    dbt_bin = Path(sys.executable).parent / "dbt"
-    ctx.dbt_target.mkdir(parents=True, exist_ok=True)
-    results_file = ctx.dbt_target / "run_results.json"
-    results_file.unlink(missing_ok=True)  # never read a previous command's results
-    log_path = ctx.dbt_target.parent / log_name
-    cmd = [str(dbt_bin), "--no-use-colors", *args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target", "local",
-           "--target-path", str(ctx.dbt_target), "--log-path", str(ctx.dbt_target.parent / "logs")]
-    with log_path.open("w") as log, subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-                                                     stderr=subprocess.STDOUT, text=True) as proc:
-        for line in proc.stdout:
-            log.write(line)
-            match = _DBT_PROGRESS.search(line)
-            if match and match[3] != "START" and (
-                    "ERROR" in line or "FAIL" in line or int(match[1]) % 25 == 0 or match[1] == match[2]):
-                ctx.log(line.strip())
-    if proc.returncode != 0 and not results_file.exists():
-        raise DemoError(f"dbt {args[0]} failed before running any node: see {log_path}")
-    return json.loads(results_file.read_text())["results"] if results_file.exists() else []
-
-
-def dbt_step(ctx: DemoContext) -> StepResult:
-    """`dbt build` (seeds, snapshot, models, data and unit tests) and the docs site, on DuckDB over the lake."""
-    ctx.require(ctx.lake / "raw", "ingest")
-    env = {**os.environ, "DBT_RAW_ROOT": str(ctx.lake), "DBT_DUCKDB_PATH": str(ctx.duckdb_path),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
-    for stale in (ctx.duckdb_path, ctx.duckdb_path.with_name(ctx.duckdb_path.name + ".wal")):
-        stale.unlink(missing_ok=True)  # a full build, not an incremental run on a previous demo's tables
-    counts = dbt_results_summary(_dbt(ctx, ["build"], "build.log", env))
-    if counts["problems"]:
-        raise DemoError(f"dbt build: {len(counts['problems'])} node(s) did not pass, first {counts['problems'][0]}"
-                        f" (full log {ctx.dbt_target.parent / 'build.log'})")
-    _dbt(ctx, ["docs", "generate", "--static"], "docs.log", env)
-    docs = ctx.dbt_target / "static_index.html"
-    if not docs.exists():
-        raise DemoError(f"dbt docs generate wrote no {docs}: see {ctx.dbt_target.parent / 'docs.log'}")
-    site = ctx.output_dir / "dbt_docs"
-    site.mkdir(exist_ok=True)
-    # static_index.html embeds manifest and catalog: it opens from disk (index.html would fetch them, which
-    # browsers refuse for file:// URLs).
-    shutil.copyfile(docs, site / "index.html")
-    ctx.log(f"docs site: {site / 'index.html'}")
-    summary = {k: v for k, v in counts.items() if k != "problems"}
-    summary.update(duckdb=str(ctx.duckdb_path), docs=str(site / "index.html"))
-    return StepResult(headline=f"{counts['models']} models, {counts['tests_passed']} tests passed "
-                               f"({counts['unit_tests']} unit), {counts['tests_failed']} failed; docs in {site}",
-                      summary=summary)
-
-
 # --- fraud evaluation ---------------------------------------------------------------------------------------------
 
 
@@ -299,6 +155,7 @@ def fraud_summary(report: Mapping[str, Any]) -> dict[str, Any]:
     out["hard_negatives"] = {kind: dict(k) for kind, k in report.get("hard_negatives", {}).items()}
     out["overall"] = {"precision": report["overall_precision"], "recall": report["overall_recall"],
                       "alerts": report["alerts"], "labelled_entities": report["labelled_entities"],
+                      "model_alerts": report["model_alerts"], "model_alert_precision": report["model_alert_precision"],
                       "meets_goals": report["meets_goals"]}
     return out
 
@@ -338,33 +195,6 @@ def fraud_evaluation_step(ctx: DemoContext) -> StepResult:
               + [[f"hard negative: {kind}", str(k["episodes"]), "-", "-", str(k["false_positive_rate"])]
                  for kind, k in report["hard_negatives"].items()],
         table_header=["scenario", "labelled", "recall", "precision", "false-positive rate"])
-
-
-# --- models -------------------------------------------------------------------------------------------------------
-
-
-def models_step(ctx: DemoContext) -> StepResult:
-    """The fraud classifier trained on the earlier weeks, judged on the last 14 days beside the rules, its card and
-    SQL in models/fraud_classifier/, and the promotion gate against what runs today (the model promoted by an
-    earlier run, re-scored through its SQL, else the rules): models/fraud_classifier/promoted/ holds the winner."""
-    from ml.train import fraud_classifier
-
-    ctx.require(ctx.duckdb_path, "dbt")
-    ctx.log("fraud_classifier: training on all but the last 14 days of the warehouse's transactions")
-    try:
-        trained, decision = fraud_classifier(ctx.duckdb_path, ctx.output_dir / "models")
-    except ValueError as err:
-        raise DemoError(f"models: {err}") from None
-    folder = ctx.output_dir / "models" / trained.name
-    ctx.log(decision.reason)
-    ev = trained.card["evaluation"]
-    summary = {trained.name: {"version": trained.version, "pr_auc": ev["model"]["pr_auc"], "roc_auc": ev["model"]["roc_auc"],
-                              "baseline_pr_auc": ev["baseline"]["pr_auc"], "lift_top_decile": ev["model"]["lift_top_decile"],
-                              "recall_at_rules_volume": ev["model"]["recall"], "baseline_recall": ev["baseline"]["recall"],
-                              "promoted": decision.promoted, "reason": decision.reason, "card": str(folder / "card.md")}}
-    return StepResult(headline=f"{trained.name} {trained.version}: PR-AUC {ev['model']['pr_auc']} vs rules "
-                               f"{ev['baseline']['pr_auc']} -> {'promoted' if decision.promoted else 'not promoted'}",
-                      summary=summary)
 
 
 # --- dashboards ---------------------------------------------------------------------------------------------------
@@ -469,8 +299,8 @@ STEPS: list[Step] = [
     Step("generate", "synthetic bank + seed sample extracts into the landing folder", generate_step),
     Step("ingest", "Glue ingest transforms on local Spark: landing CSV -> raw Parquet lake", ingest_step),
     Step("dbt", "dbt build + docs generate on DuckDB (target local)", dbt_step),
+    Step("models", "train the fraud classifier, judge it beside the rules, promotion gate, score in dbt", models_step),
     Step("fraud_evaluation", "score fraud alerts against the generator's ground truth", fraud_evaluation_step),
-    Step("models", "train the fraud classifier, judge it beside the rules, promotion gate", models_step),
     Step("dashboards", "render the three QuickSight dashboards to PNG + HTML", dashboards_step),
     Step("synth", "synthesize every environment with the compliance packs", synth_step),
 ]

@@ -44,6 +44,8 @@ REASON_FAMILY: dict[str, str | None] = {
     "HIGH_RISK_GEO": "high_risk_geography",
     "MONEY_MULE": "money_mule",
     "AMOUNT_ANOMALY": None,
+    # the promoted fraud classifier (fct_transaction_model_scores): learnt from confirmed outcomes, no one typology
+    "MODEL": None,
 }
 # scenario -> the rule family that catches it, where that is not the scenario's own name
 SCENARIO_RULES: dict[str, str] = {
@@ -106,6 +108,9 @@ def evaluate(alerts: list[tuple[str, str, str]], labels: dict[tuple[str, str], s
     labelled_alerts = sum(1 for k in alert_codes if k in labels)
     report["overall_precision"] = ratio(labelled_alerts, len(alert_codes))
     report["overall_recall"] = ratio(sum(1 for k in labels if k in alert_codes), len(labels))
+    model = [k for k, codes in alert_codes.items() if "MODEL" in codes]
+    report["model_alerts"] = len(model)
+    report["model_alert_precision"] = ratio(sum(1 for k in model if k in labels), len(model))
     report["hard_negatives"] = _hard_negatives(alert_codes, hard_negatives or {})
     report["meets_goals"] = all(
         (f["recall"] is None or f["recall"] >= RECALL_GOAL) and (f["precision"] is None or f["precision"] >= PRECISION_GOAL)

@@ -142,10 +142,13 @@ def test_the_incumbent_is_rejudged_on_the_new_window_through_its_sql():
         assert again["evaluation"]["model"][key] == trained.card["evaluation"]["model"][key], key
 
 
-def test_the_rules_operating_point_is_the_dbt_var():
+def test_each_model_is_judged_at_the_thresholds_the_warehouse_applies():
     import yaml
 
-    from ml.train import rules_alert_threshold
+    from ml.models import MODELS, dbt_var
 
     project = yaml.safe_load((Path(__file__).resolve().parents[2] / "dbt" / "dbt_project.yml").read_text())
-    assert rules_alert_threshold() == float(project["vars"]["fraud_alert_threshold"])
+    for spec in MODELS.values():
+        for var in (spec.baseline_threshold_var, spec.model_threshold_var):
+            assert dbt_var(var) == project["vars"][var], (spec.name, var)
+    assert MODELS["churn_propensity"].maturity_days == project["vars"]["churn_label_days"]

@@ -1,23 +1,32 @@
 {{ config(dist='customer_id', sort=['alert_at']) }}
--- One row per alert: transactions and logins whose score reaches var fraud_alert_threshold.
+-- One row per alert: transactions whose rules' score reaches var fraud_alert_threshold or whose promoted model's
+-- probability reaches var fraud_model_threshold (reason code MODEL), and logins whose score reaches the threshold.
 
 with transaction_alerts as (
     select
-        'transaction:' || transaction_id as alert_id,
+        'transaction:' || t.transaction_id as alert_id,
         'transaction' as entity_type,
-        transaction_id as entity_id,
-        customer_id,
-        transaction_at as alert_at,
-        transaction_date as alert_date,
-        fraud_score,
-        risk_band,
-        reason_codes,
-        primary_reason_code,
-        amount_usd,
-        merchant_country as country,
-        is_confirmed_fraud
-    from {{ ref('fct_transaction_fraud_indicators') }}
-    where fraud_score >= {{ var('fraud_alert_threshold') }}
+        t.transaction_id as entity_id,
+        t.customer_id,
+        t.transaction_at as alert_at,
+        t.transaction_date as alert_date,
+        t.fraud_score,
+        t.risk_band,
+        case
+            when not coalesce(m.is_model_alert, false) then t.reason_codes
+            when t.reason_codes = '' then 'MODEL'
+            else t.reason_codes || ',MODEL'
+        end as reason_codes,
+        case when t.fraud_score >= {{ var('fraud_alert_threshold') }} then t.primary_reason_code else 'MODEL' end
+            as primary_reason_code,
+        m.model_score,
+        m.model_version,
+        t.amount_usd,
+        t.merchant_country as country,
+        t.is_confirmed_fraud
+    from {{ ref('fct_transaction_fraud_indicators') }} as t
+    left join {{ ref('fct_transaction_model_scores') }} as m on t.transaction_id = m.transaction_id
+    where t.fraud_score >= {{ var('fraud_alert_threshold') }} or coalesce(m.is_model_alert, false)
 ),
 
 login_alerts as (
@@ -32,6 +41,8 @@ login_alerts as (
         risk_band,
         reason_codes,
         primary_reason_code,
+        cast(null as double precision) as model_score,
+        cast(null as varchar(64)) as model_version,
         cast(null as numeric(18, 2)) as amount_usd,
         location_country as country,
         cast(null as boolean) as is_confirmed_fraud
