@@ -50,6 +50,14 @@ def render_markdown(card: dict) -> str:
         lines += [f"| {value} | {r['negatives']:,} | {r['false_positive_rate']:.6f} | {'**ABOVE 1.5x**' if r['flagged'] else ''} |"
                   for value, r in rows.items()]
         lines.append("")
+    if card.get("drift_evaluation_window"):
+        from ml.drift import ALERT_PSI, status
+
+        lines += [f"## Drift: population stability index, evaluation window vs training (alert above {ALERT_PSI})", "",
+                  "| feature | PSI | status |", "|---|---|---|"]
+        by_psi = sorted(card["drift_evaluation_window"].items(), key=lambda fv: (-fv[1], fv[0]))
+        lines += [f"| {f} | {v:.4f} | {status(v)} |" for f, v in by_psi]
+        lines.append("")
     lines += ["## Features and hyper-parameters", "",
               ", ".join(f"`{f}`" for f in card["features"]), "",
               ", ".join(f"{k} = {v}" for k, v in sorted(card["hyperparameters"].items())), ""]

@@ -2,3 +2,4 @@
     the heuristic churn_risk_score stands alone. See fraud_classifier.sql beside it. -#}
 {% macro churn_propensity_version() %}none{% endmacro %}
 {% macro churn_propensity_score() %}cast(null as double precision){% endmacro %}
+{% macro churn_propensity_reference() %}{{ return([]) }}{% endmacro %}

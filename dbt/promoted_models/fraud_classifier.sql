@@ -4,3 +4,4 @@
     directory DBT_PROMOTED_MODELS_DIR names. Same two macros in every state: ml/promotion.py. -#}
 {% macro fraud_classifier_version() %}none{% endmacro %}
 {% macro fraud_classifier_score() %}cast(null as double precision){% endmacro %}
+{% macro fraud_classifier_reference() %}{{ return([]) }}{% endmacro %}

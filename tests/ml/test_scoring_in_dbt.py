@@ -27,7 +27,7 @@ def promoted(dbt_duckdb_build, duckdb_marts, tmp_path_factory):
     trained = train(FRAUD, frame, name="fraud_classifier", baseline=FRAUD_SPEC.baseline, baseline_threshold=50,
                     eval_days=7, maturity_days=14)
     folder = tmp_path_factory.mktemp("promoted")
-    write_dbt_macros(folder, trained.name, trained.version, trained.sql, "test model")
+    write_dbt_macros(folder, trained.name, trained.version, trained.sql, "test model", reference=trained.card["reference"])
     write_dbt_macros(folder, "churn_propensity", None, None, "not trained in this test")  # every model: a state
     return trained, folder, frame
 
@@ -89,6 +89,23 @@ def test_alerts_carry_the_model_reason_when_the_promoted_model_alerts(promoted, 
             where primary_reason_code = 'MODEL' and (fraud_score >= 50 or model_score < 0.2)""").fetchone()[0]
     assert over > 0 and alerted == over == model_reason  # every transaction over the threshold is an alert, MODEL among its reasons
     assert below_rules == 0 and model_only <= over
+
+    # drift: the warehouse bins the latest week as training did - its PSI is ml.drift's on the same rows
+    from ml import drift
+
+    with duckdb.connect(str(copy), read_only=True) as con:
+        mart = {f: p for f, p in con.execute("select feature, psi from analytics_marts.fct_model_drift "
+                                             "where model_name = 'fraud_classifier'").fetchall()}
+        latest = con.execute("""
+            select f.*, s.model_score from analytics_features.ml_transaction_features as f
+            left join analytics_marts.fct_transaction_model_scores as s using (transaction_id)
+            where f.transaction_at >= (select max(transaction_at) - interval 7 day
+                                       from analytics_features.ml_transaction_features)""").df()
+    columns = {f: latest[f].to_numpy(float) for f in FRAUD.features}
+    expected = drift.report(trained.card["reference"], {**columns, drift.SCORE: latest["model_score"].to_numpy(float)})
+    assert set(mart) == set(expected) == {*FRAUD.features, drift.SCORE}
+    for feature, value in expected.items():
+        assert abs(mart[feature] - value) < 1e-5, feature  # the card rounds to 6 places
 
 
 def test_a_missing_model_artifact_stops_the_build_with_one_clear_line(dbt_duckdb_build, tmp_path):
