@@ -70,7 +70,7 @@ def split(frame: pd.DataFrame, event_time: str, eval_days: int,
 
 def train(contract: FeatureContract, frame: pd.DataFrame, *, name: str, baseline: str, baseline_threshold: float,
           model_threshold: float = 0.5, groups: tuple[str, ...] = (), eval_days: int = 14,
-          maturity_days: int = LABEL_MATURITY_DAYS, seed: int = 42) -> TrainedModel:
+          maturity_days: int = LABEL_MATURITY_DAYS, seed: int = 42, min_positives: int = 10) -> TrainedModel:
     missing = [c for c in (contract.key, contract.event_time, contract.label, baseline, *contract.features, *groups)
                if c not in frame.columns]
     if missing:
@@ -80,7 +80,7 @@ def train(contract: FeatureContract, frame: pd.DataFrame, *, name: str, baseline
     train_rows, eval_rows, cut, end = split(frame, contract.event_time, eval_days, maturity_days)
     y_train = train_rows[contract.label].fillna(False).astype(int).to_numpy()
     y_eval = eval_rows[contract.label].fillna(False).astype(int).to_numpy()
-    if y_train.sum() < 10 or y_eval.sum() < 1:
+    if y_train.sum() < min_positives or y_eval.sum() < 1:
         raise ValueError(f"{name}: too few positive outcomes to train and judge a model "
                          f"({int(y_train.sum())} before {cut.date()}, {int(y_eval.sum())} after)")
     features = list(contract.features)

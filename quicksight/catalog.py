@@ -35,7 +35,8 @@ _REGION_ONLY = CustomerJoin("dim_customers", "customer_id", (("country", REGION_
 DATASETS: tuple[Dataset, ...] = (
     Dataset("fraud-alerts", "Fraud alerts", "fraud_alerts",
             ("alert_id", "entity_type", "customer_id", "alert_at", "alert_date", "fraud_score", "risk_band",
-             "reason_codes", "primary_reason_code", "amount_usd", "country", "is_confirmed_fraud"),
+             "reason_codes", "primary_reason_code", "model_score", "model_version", "amount_usd", "country",
+             "is_confirmed_fraud"),
             join=_CUSTOMER),
     Dataset("transaction-fraud", "Transaction fraud indicators", "fct_transaction_fraud_indicators",
             ("transaction_id", "customer_id", "transaction_date", "transaction_type", "amount_usd", "channel",
@@ -56,8 +57,11 @@ DATASETS: tuple[Dataset, ...] = (
     Dataset("customer-engagement", "Customer engagement and churn risk", "fct_customer_engagement",
             ("customer_id", "as_of_date", "customer_segment", "logins_30d", "failed_logins_30d",
              "transactions_30d", "transaction_amount_30d_usd", "days_since_last_transaction", "activity_trend",
-             "churn_risk_score", "churn_risk_band"),
+             "churn_risk_score", "churn_risk_band", "churn_propensity", "churn_propensity_band"),
             join=_REGION_ONLY),
+    # per model and feature, not per customer: no region to secure by
+    Dataset("model-drift", "Model drift (PSI)", "fct_model_drift",
+            ("model_name", "model_version", "feature", "psi", "drift_status", "window_start", "window_end")),
     # the mart already carries the customer's region (aggregated revenue has no customer id to join on)
     Dataset("daily-revenue", "Daily revenue", "fct_daily_revenue",
             ("revenue_date", "product", "customer_segment", REGION_FIELD, "channel", "revenue_type", "revenue_usd",
@@ -71,14 +75,16 @@ _GEO = "fraud-geo-risk"
 _CUST = "customers"
 _ENG = "customer-engagement"
 _REV = "daily-revenue"
+_DRIFT = "model-drift"
 
 _ELEVATED = ("medium", "high", "critical")
 
 FRAUD = Dashboard(
     id="fraud-detection",
     name="Fraud Detection",
-    description="Alerts by rule and band, suspicious transaction patterns, login anomalies, geographic risk, trend.",
-    datasets=(_ALERTS, _TXN, _LOGINS, _GEO),
+    description="Alerts by rule and band, the fraud model beside the rules, suspicious transaction patterns, login "
+                "anomalies, geographic risk, trend, model drift.",
+    datasets=(_ALERTS, _TXN, _LOGINS, _GEO, _DRIFT),
     kpis=(
         KPI("kpiAlerts", "Alerts", _ALERTS, Measure("alert_id", "COUNT", "Alerts")),
         KPI("kpiCritical", "Critical alerts", _ALERTS, Measure("alert_id", "COUNT", "Critical alerts"),
@@ -87,6 +93,8 @@ FRAUD = Dashboard(
         KPI("kpiCustomers", "Customers alerted", _ALERTS, Measure("customer_id", "DISTINCT_COUNT", "Customers")),
         KPI("kpiMules", "Suspected mule accounts", _ALERTS, Measure("customer_id", "DISTINCT_COUNT", "Mule accounts"),
             where=Where("primary_reason_code", ("MONEY_MULE",))),
+        KPI("kpiModelOnly", "Alerts only the model raised", _ALERTS, Measure("alert_id", "COUNT", "Model alerts"),
+            where=Where("primary_reason_code", ("MODEL",))),
     ),
     visuals=(
         Bar("alertsByRule", "Alerts by rule and risk band", _ALERTS, "primary_reason_code",
@@ -112,6 +120,14 @@ FRAUD = Dashboard(
                ("amount_usd", "Amount USD"), ("country", "Country"), ("customer_segment", "Segment")),
               sort_by="amount_usd", limit=15, where=Where("risk_band", ("critical",)),
               subtitle="Critical alerts with the most money at stake: the investigation queue"),
+        Histogram("modelScores", "Fraud model probability of the alerted transactions", _ALERTS, "model_score", 0.1,
+                  "Probability of confirmed fraud (promoted model)", domain=(0, 1), count_label="Alerts",
+                  subtitle="Rules vs model: alerts the model rates low are the rules' likely false positives"),
+        Bar("fraudModelDrift", "Fraud model drift: PSI of its inputs, latest week vs training", _DRIFT, "feature",
+            Measure("psi", "MAX", "PSI", "decimal"), color="drift_status", top=10,
+            where=Where("model_name", ("fraud_classifier",)),
+            subtitle="Above 0.25 the run warns; __score__ is the model's own probability",
+            category_label="Feature", color_label="Drift"),
     ),
     controls=(
         Control("date_range", "EventDate", "Event date",
@@ -123,20 +139,22 @@ FRAUD = Dashboard(
                 ((_ALERTS, REGION_FIELD), (_TXN, REGION_FIELD), (_LOGINS, REGION_FIELD))),
     ),
     notes=("Alerts by merchant country: the date control filters them; segment and region do not (merchant-country "
-           "totals, not per customer).",),
+           "totals, not per customer).", "Model drift is per feature of the promoted model: no control filters it."),
 )
 
 CUSTOMER = Dashboard(
     id="customer-analytics",
     name="Customer Analytics",
-    description="Segments, demographics, engagement and churn-risk distribution.",
-    datasets=(_CUST, _ENG),
+    description="Segments, demographics, engagement, churn-risk distribution and the churn model beside it.",
+    datasets=(_CUST, _ENG, _DRIFT),
     kpis=(
         KPI("kpiCustomers", "Customers", _CUST, Measure("customer_id", "COUNT", "Customers")),
         KPI("kpiProducts", "Products per customer", _CUST, Measure("product_count", "AVERAGE", "Products", "decimal")),
         KPI("kpiDeposits", "Deposit balances", _CUST, Measure("deposit_balance_usd", "SUM", "Deposits USD", "currency")),
         KPI("kpiHighChurn", "High churn risk", _ENG, Measure("customer_id", "COUNT", "Customers"),
             where=Where("churn_risk_band", ("high",))),
+        KPI("kpiHighPropensity", "High churn propensity (model)", _ENG, Measure("customer_id", "COUNT", "Customers"),
+            where=Where("churn_propensity_band", ("high",))),
     ),
     visuals=(
         Bar("segments", "Customers by segment and RFM group", _CUST, "customer_segment",
@@ -155,6 +173,16 @@ CUSTOMER = Dashboard(
         Bar("churnBySegment", "Churn-risk band by segment", _ENG, "customer_segment",
             Measure("customer_id", "COUNT", "Customers"), color="churn_risk_band", category_label="Segment",
             color_label="Churn risk"),
+        Heatmap("churnHeuristicVsModel", "Churn: heuristic band vs model propensity band", _ENG, "churn_risk_band",
+                "churn_propensity_band", Measure("customer_id", "COUNT", "Customers"),
+                where=Where("churn_propensity_band", ("low", "medium", "high")),
+                subtitle="Customers active in the last 30 days, scored by both", rows_label="Heuristic band",
+                columns_label="Model band"),
+        Bar("churnModelDrift", "Churn model drift: PSI of its inputs, latest cut-off vs training", _DRIFT, "feature",
+            Measure("psi", "MAX", "PSI", "decimal"), color="drift_status", top=10,
+            where=Where("model_name", ("churn_propensity",)),
+            subtitle="Above 0.25 the run warns; __score__ is the model's own probability",
+            category_label="Feature", color_label="Drift"),
     ),
     controls=(
         Control("date_range", "CustomerSince", "Customer since", ((_CUST, "customer_since"),)),
@@ -163,7 +191,7 @@ CUSTOMER = Dashboard(
         Control("multi_select", "Region", "Customer region", ((_CUST, REGION_FIELD), (_ENG, REGION_FIELD))),
     ),
     notes=("Engagement is measured at the reporting date (as_of_date): the date control filters the customer "
-           "profile by relationship start.",),
+           "profile by relationship start.", "Model drift is per feature of the promoted model: no control filters it."),
 )
 
 REVENUE = Dashboard(

@@ -166,7 +166,7 @@ def visual_frame(con: duckdb.DuckDBPyConnection, visual, ds_sql: str) -> pd.Data
 
 
 def _sort_order(values: Sequence) -> list:
-    present = [v for v in values if v is not None]
+    present = [v for v in values if v is not None and not pd.isna(v)]
     for order in ORDERS:
         if set(present) <= set(order):
             return [v for v in order if v in present]
@@ -299,11 +299,11 @@ def visual_chart(visual, frame: pd.DataFrame, width: int = _VISUAL_WIDTH,
     if isinstance(visual, Histogram):
         frame = frame.assign(middle=(frame["bin_start"] + frame["bin_end"]) / 2)
         bars = alt.Chart(frame).mark_bar(color=theme.DATA_COLORS[0], binSpacing=1).encode(
-            x=alt.X("bin_start:Q", bin="binned", title=visual.label, scale=alt.Scale(domain=[0, 100])),
+            x=alt.X("bin_start:Q", bin="binned", title=visual.label, scale=alt.Scale(domain=list(visual.domain))),
             x2="bin_end:Q",
-            y=alt.Y("value:Q", title="Customers", axis=alt.Axis(format=",d")),
+            y=alt.Y("value:Q", title=visual.count_label, axis=alt.Axis(format=",d")),
             tooltip=[alt.Tooltip("bin_start:Q", title="From"), alt.Tooltip("bin_end:Q", title="To"),
-                     alt.Tooltip("value:Q", title="Customers")])
+                     alt.Tooltip("value:Q", title=visual.count_label)])
         # counts on the bars: the long tail (the customers to call) is too small to read from the axis alone
         counts = alt.Chart(frame).mark_text(dy=-7, fontSize=11).encode(
             x="middle:Q", y="value:Q", text=alt.Text("value:Q", format=",d"))

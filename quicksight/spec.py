@@ -127,6 +127,8 @@ class Histogram(_VisualBase):
     column: str
     bin_width: float
     label: str
+    domain: tuple[float, float] = (0, 100)  # the value axis (a 0-100 score; a probability is 0-1)
+    count_label: str = "Customers"  # what a bar counts
 
 
 @dataclass(frozen=True)

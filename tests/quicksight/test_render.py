@@ -1,5 +1,5 @@
 """The local preview: the same definitions rendered from the DuckDB marts built by dbt (session fixture
-`dbt_duckdb_build`) into an offline HTML page and a PNG per dashboard; headless Chromium proves every chart drew
+`duckdb_with_models`: the build scored by models trained on it) into an offline HTML page and a PNG per dashboard; headless Chromium proves every chart drew
 its data."""
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from .conftest import marts_with
 
 
 @pytest.fixture(scope="module")
-def rendered(dbt_duckdb_build, tmp_path_factory):
+def rendered(duckdb_with_models, tmp_path_factory):
     out = tmp_path_factory.mktemp("dashboards")
-    return {r.dashboard.id: r for r in render.render(dbt_duckdb_build.duckdb_path, out)}
+    return {r.dashboard.id: r for r in render.render(duckdb_with_models, out)}
 
 
 def png_size(path) -> tuple[int, int]:
@@ -76,8 +76,8 @@ def test_dataset_join_keeps_one_row_per_fact(dbt_duckdb_build):
         con.close()
 
 
-def test_kpis_agree_with_the_marts(rendered, dbt_duckdb_build):
-    con = duckdb.connect(str(dbt_duckdb_build.duckdb_path), read_only=True)
+def test_kpis_agree_with_the_marts(rendered, duckdb_with_models):
+    con = duckdb.connect(str(duckdb_with_models), read_only=True)
     try:
         alerts, critical = con.execute(
             "select count(*), count(*) filter (where risk_band = 'critical') from analytics_marts.fraud_alerts").fetchall()[0]
