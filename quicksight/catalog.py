@@ -79,6 +79,14 @@ _DRIFT = "model-drift"
 
 _ELEVATED = ("medium", "high", "critical")
 
+
+def _drift_bar(visual_id: str, title: str, model: str) -> Bar:
+    """The ten features of `model` (and its score) that drifted most from its training window (fct_model_drift)."""
+    return Bar(visual_id, title, _DRIFT, "feature", Measure("psi", "MAX", "PSI", "decimal"), color="drift_status",
+               top=10, where=Where("model_name", (model,)),
+               subtitle="Above 0.25 the run warns; __score__ is the model's own probability",
+               category_label="Feature", color_label="Drift")
+
 FRAUD = Dashboard(
     id="fraud-detection",
     name="Fraud Detection",
@@ -123,11 +131,8 @@ FRAUD = Dashboard(
         Histogram("modelScores", "Fraud model probability of the alerted transactions", _ALERTS, "model_score", 0.1,
                   "Probability of confirmed fraud (promoted model)", domain=(0, 1), count_label="Alerts",
                   subtitle="Rules vs model: alerts the model rates low are the rules' likely false positives"),
-        Bar("fraudModelDrift", "Fraud model drift: PSI of its inputs, latest week vs training", _DRIFT, "feature",
-            Measure("psi", "MAX", "PSI", "decimal"), color="drift_status", top=10,
-            where=Where("model_name", ("fraud_classifier",)),
-            subtitle="Above 0.25 the run warns; __score__ is the model's own probability",
-            category_label="Feature", color_label="Drift"),
+        _drift_bar("fraudModelDrift", "Fraud model drift: PSI of its inputs, latest week vs training",
+                   "fraud_classifier"),
     ),
     controls=(
         Control("date_range", "EventDate", "Event date",
@@ -178,11 +183,8 @@ CUSTOMER = Dashboard(
                 where=Where("churn_propensity_band", ("low", "medium", "high")),
                 subtitle="Customers active in the last 30 days, scored by both", rows_label="Heuristic band",
                 columns_label="Model band"),
-        Bar("churnModelDrift", "Churn model drift: PSI of its inputs, latest cut-off vs training", _DRIFT, "feature",
-            Measure("psi", "MAX", "PSI", "decimal"), color="drift_status", top=10,
-            where=Where("model_name", ("churn_propensity",)),
-            subtitle="Above 0.25 the run warns; __score__ is the model's own probability",
-            category_label="Feature", color_label="Drift"),
+        _drift_bar("churnModelDrift", "Churn model drift: PSI of its inputs, latest cut-off vs training",
+                   "churn_propensity"),
     ),
     controls=(
         Control("date_range", "CustomerSince", "Customer since", ((_CUST, "customer_since"),)),
