@@ -366,6 +366,49 @@ ORCHESTRATION: tuple[Ack, ...] = (
         "AwsSolutions-IAM5[Resource::{resource_prefix}-artifacts-bucket-arn/dbt-runs/*/orchestration/*]",
         "Reads/writes only the orchestration objects of each execution (task token, build claim): "
         "dbt-runs/<execution id>/orchestration/."),
+    # Promoted models: the dbt runner reads the manifest and the macros it names (infra/constructs/dbt_runner.py).
+    Ack(f"{_ORCH}/DbtRunner/Role/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::{resource_prefix}-artifacts-bucket-arn/models/dbt_macros/*]",
+        "s3:GetObject only, on the promoted models' dbt macros: each retraining run writes its own "
+        "models/dbt_macros/<run id>/ (the run id is the build's, known only at run time) and the manifest names them."),
+    # Model retraining (infra/constructs/model_trainer.py): the same shape as the dbt runner's CodeBuild project.
+    *(a for role in ("ModelTrainer/Role", "ModelTrainer/SchedulerRole", "ModelTrainer/FailureEvents/EventsRole")
+      for a in _per_pack(f"{_ORCH}/{role}/DefaultPolicy/Resource", "IAMNoInlinePolicy", INLINE_POLICY)),
+    *_per_pack(f"{_ORCH}/ModelTrainer/Project/PolicyDocument/Resource", "IAMNoInlinePolicy",
+               INLINE_POLICY + " (CodeBuild's VPC network-interface permissions for this one project)"),
+    Ack(f"{_ORCH}/ModelTrainer/Project/PolicyDocument/Resource", "AwsSolutions-IAM5[Resource::*]", _XRAY_AND_VPC),
+    *_per_pack(f"{_ORCH}/ModelTrainer/Project/Resource", "CodeBuildProjectSourceRepoUrl",
+               "The source is an S3 asset uploaded by CDK (ml/ and the feature contracts; no Git repository, no "
+               "stored Git credentials or URL tokens).", packs=("PCI.DSS.321",)),
+    Ack(f"{_ORCH}/ModelTrainer/Role/DefaultPolicy/Resource", "AwsSolutions-IAM5[Resource::*]",
+        "sts:GetServiceBearerToken has no resource type; the statement's condition limits it to "
+        "sts:AWSServiceName=codeartifact.amazonaws.com (CodeArtifact login)."),
+    Ack(f"{_ORCH}/ModelTrainer/Role/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::{resource_prefix}-artifacts-bucket-arn/models/*]",
+        "Get/PutObject under models/ only: every run writes models/<model>/runs/<run id>/, the promoted model, "
+        "models/dbt_macros/<run id>/ and the manifest; run ids are the build's, known only at run time."),
+    Ack(f"{_ORCH}/ModelTrainer/Role/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]",
+        "CodeBuild VPC builds create their ENI at build time (CreateNetworkInterfacePermission, conditioned by CDK "
+        "on this project's subnets); its id cannot be known in advance."),
+    Ack(f"{_ORCH}/ModelTrainer/Role/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::arn:aws:codebuild:{region}:{account}:report-group/"
+        "<OrchestrationModelTrainerProject312F533F>-*]",
+        "CodeBuild test-report groups of this project only (CDK default grant)."),
+    Ack(f"{_ORCH}/ModelTrainer/Role/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/"
+        "<OrchestrationModelTrainerProject312F533F>:*]",
+        "Log streams of this project's default log group (CDK default grant); builds log to the KMS group."),
+    Ack(f"{_ORCH}/ModelTrainer/Role/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::arn:aws:s3:::cdk-hnb659fds-assets-{account}-{region}/*]",
+        "Read of the CDK asset object (ml/ and the feature contracts) the build downloads as its source; the asset "
+        "key is a content hash decided at synth."),
+    *(Ack(f"{_ORCH}/ModelTrainer/Role/DefaultPolicy/Resource", f"AwsSolutions-IAM5[Action::{action}]", _L2_GRANT)
+      for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*", "s3:GetBucket*", "s3:GetObject*", "s3:List*")),
+    Ack(f"{_ORCH}/ModelTrainer/FailureEvents/EventsRole/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+        "sns:Publish to the KMS-encrypted alerts topic needs GenerateDataKey* on the topic's key: aws-cdk-lib grant "
+        "on that one key (the alerts key), no other key."),
     # EventBridge publishes Glue failure alerts through this role (the target's default would grant the service
     # principal the alerts key without a source-account condition).
     *_per_pack(f"{_ORCH}/GlueFailureEvents/EventsRole/DefaultPolicy/Resource", "IAMNoInlinePolicy",

@@ -134,6 +134,22 @@ class PipelineConfig:
     schedule_enabled: bool = True
 
 
+TRAINING_COMPUTE = ("small", "medium", "large", "2xlarge")
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    """Model retraining on AWS (the model-trainer CodeBuild project, infra/constructs/model_trainer.py)."""
+
+    # Monthly by default: the 1st at 06:00 UTC, after the nightly pipeline (03:00) has built that day's features.
+    retrain_schedule_expression: str = field(default="cron(0 6 1 * ? *)", metadata=check(
+        _SCHEDULE.match, "an EventBridge expression like cron(0 6 1 * ? *) or rate(30 days)"))
+    retrain_enabled: bool = True
+    training_compute: str = field(default="medium", metadata=check(
+        lambda v: v in TRAINING_COMPUTE, "one of " + ", ".join(TRAINING_COMPUTE) + " (CodeBuild general1 sizes)"))
+    training_timeout_minutes: int = field(default=120, metadata=check(lambda v: 5 <= v <= 2160, "5..2160"))
+
+
 @dataclass(frozen=True)
 class QuickSightConfig:
     """Who owns the QuickSight assets."""
@@ -184,6 +200,7 @@ class EnvironmentConfig:
     retention: RetentionConfig = RetentionConfig()
     glue: GlueConfig = GlueConfig()
     pipeline: PipelineConfig = PipelineConfig()
+    models: ModelsConfig = ModelsConfig()
     quicksight: QuickSightConfig = QuickSightConfig()
     cicd: CicdConfig = CicdConfig()
 

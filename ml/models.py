@@ -5,7 +5,8 @@
 - churn_propensity: P(no transaction and no login in the next churn_label_days), per customer per weekly cut-off
   (features/ml_customer_features), judged beside the heuristic churn_risk_score at its "high" band.
 
-`train_and_gate(spec, duckdb_path, models_dir)`: load the frame, train (ml.train), write the card and SQL to
+`train_and_gate(spec, read, models_dir)`: load the frame (`read`: ml.warehouse - DuckDB locally, Redshift on AWS),
+train (ml.train), write the card and SQL to
 <models_dir>/<name>/, run the promotion gate against what runs today (the model in promoted/, re-scored through
 its SQL, else the baseline alone), rewrite promoted/ when the candidate wins, and write what dbt scores with to
 <models_dir>/dbt_macros/<name>.sql (the promoted model's SQL, or no model).
@@ -22,6 +23,7 @@ import yaml
 
 from ml.features import CHURN, FRAUD, FeatureContract
 from ml.train import LABEL_MATURITY_DAYS, TrainedModel, evaluate_incumbent, train
+from ml.warehouse import SCHEMAS, Reader, duckdb_reader
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt" / "dbt_project.yml"
 
@@ -42,9 +44,12 @@ class ModelSpec:
     groups: tuple[str, ...]
     eval_days: int
     maturity_days: int
+    min_positives: int = 10  # outcomes the training weeks must hold (fewer: no model, a clear error)
 
-    def frame(self, con):
-        return con.execute(self.frame_sql.format(features="analytics_features", marts="analytics_marts")).df()
+    def frame(self, read):
+        """The training frame through `read` (ml.warehouse.Reader), or a DuckDB connection."""
+        sql = self.frame_sql.format(**SCHEMAS)
+        return read.execute(sql).df() if hasattr(read, "execute") else read(sql)
 
 
 FRAUD_SPEC = ModelSpec(
@@ -72,19 +77,16 @@ left join {{marts}}.dim_customers as c on f.customer_id = c.customer_id
 MODELS = {spec.name: spec for spec in (FRAUD_SPEC, CHURN_SPEC)}
 
 
-def train_and_gate(spec: ModelSpec, duckdb_path: Path, models_dir: Path) -> tuple[TrainedModel, object]:
-    """-> (TrainedModel, ml.promotion.Decision); see the module's doc."""
-    import duckdb
-
+def train_and_gate(spec: ModelSpec, read: Reader | Path, models_dir: Path) -> tuple[TrainedModel, object]:
+    """-> (TrainedModel, ml.promotion.Decision); see the module's doc. `read` may be a DuckDB file's path."""
     from ml.card import write_card
     from ml.promotion import decide, write_dbt_macros
 
     baseline_threshold = float(dbt_var(spec.baseline_threshold_var))
-    with duckdb.connect(str(duckdb_path), read_only=True) as con:
-        frame = spec.frame(con)
+    frame = spec.frame(duckdb_reader(read) if isinstance(read, Path) else read)
     trained = train(spec.contract, frame, name=spec.name, baseline=spec.baseline, baseline_threshold=baseline_threshold,
                     model_threshold=float(dbt_var(spec.model_threshold_var)), groups=spec.groups,
-                    eval_days=spec.eval_days, maturity_days=spec.maturity_days)
+                    eval_days=spec.eval_days, maturity_days=spec.maturity_days, min_positives=spec.min_positives)
     folder = write_card(trained, models_dir / spec.name)
     promoted = folder / "promoted"
     incumbent = None

@@ -8,6 +8,8 @@ Choices (issue 5):
   installed set exact. CodeArtifact also caches every version it served, so a package pulled from PyPI later still
   installs.
 - Source: the dbt/ folder is an S3 asset (no Git credentials in the account); the runner scripts are a second asset.
+- Models: each build first fetches the promoted models' dbt macros by the retraining step's manifest
+  (models/promoted.json in the artifacts bucket; fetch_models.py checks every hash) - read-only on those keys.
 - Redshift: dbt-redshift `method: iam_role` (dbt/profiles.yml) — the build role calls
   redshift-serverless:GetCredentials; no password is stored anywhere. The database user is IAMR:<role name>.
 - Isolation: isolated subnets, own security group (HTTPS to endpoints, 5439 to the workgroup only); CloudWatch logs
@@ -28,6 +30,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
+
+from ml.artifacts import MANIFEST as MODELS_MANIFEST
+from ml.artifacts import PREFIX as MODELS_PREFIX
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
@@ -102,16 +107,9 @@ class DbtRunner(Construct):
         dbt_asset = s3_assets.Asset(self, "DbtProject", path=str(dbt_project_dir), exclude=DBT_ASSET_EXCLUDES)
         runner_asset = s3_assets.Asset(self, "RunnerScripts", path=str(RUNNER_ASSET_DIR))
 
-        self.security_group = ec2.SecurityGroup(
-            self, "SecurityGroup", vpc=vpc, description="dbt runner (CodeBuild)", allow_all_outbound=False
-        )
-        self.security_group.connections.allow_to(endpoint_security_group, ec2.Port.tcp(443), "AWS APIs via endpoints")
-        # S3 (assets, artifacts, CodeArtifact package storage) goes through the gateway endpoint, which has no
-        # security group; with no internet route in the isolated subnets, HTTPS egress reaches nothing else.
-        self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "S3 gateway endpoint")
-        self.security_group.connections.allow_to(
-            workgroup_security_group, ec2.Port.tcp(REDSHIFT_PORT), "dbt to Redshift Serverless"
-        )
+        self.security_group = build_security_group(self, vpc=vpc, description="dbt runner (CodeBuild)",
+                                                   endpoint_security_group=endpoint_security_group,
+                                                   workgroup_security_group=workgroup_security_group, purpose="dbt")
 
         self.log_group = logs.LogGroup(
             self, "BuildLogs", encryption_key=logs_key, retention=log_retention, removal_policy=removal_policy
@@ -132,6 +130,8 @@ class DbtRunner(Construct):
             "CODEARTIFACT_REPOSITORY": self.codeartifact_repository_name,
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
             "HEARTBEAT_SECONDS": str(heartbeat_seconds),
+            # What dbt scores with: the retraining step's manifest (run_dbt.sh build -> fetch_models.py).
+            "MODELS_MANIFEST_S3_URI": f"s3://{artifacts_bucket.bucket_name}/{MODELS_PREFIX}/{MODELS_MANIFEST}",
         }
         runner = f"$CODEBUILD_SRC_DIR_{RUNNER_SOURCE_ID}/run_dbt.sh"
         self.project = codebuild.Project(
@@ -183,6 +183,15 @@ class DbtRunner(Construct):
         dbt_asset.grant_read(self.role)
         runner_asset.grant_read(self.role)
         artifacts_bucket.grant_put(self.role, f"{ARTIFACTS_PREFIX}/*")
+        # The promoted models: the manifest and the dbt macros it names (the retraining step writes both).
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="PromotedModelsRead", actions=["s3:GetObject"],
+            resources=[artifacts_bucket.arn_for_objects(f"{MODELS_PREFIX}/{MODELS_MANIFEST}"),
+                       artifacts_bucket.arn_for_objects(f"{MODELS_PREFIX}/dbt_macros/*")]))
+        # No manifest yet (no retraining has run) must read as a 404, not a 403: ListBucket on that prefix only.
+        self.role.add_to_policy(iam.PolicyStatement(
+            sid="PromotedModelsList", actions=["s3:ListBucket"], resources=[artifacts_bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": f"{MODELS_PREFIX}/*"}}))
         # The heartbeat (run_dbt.sh) reads the waiting task's token that start_dbt_build stored for the execution.
         self.role.add_to_policy(iam.PolicyStatement(
             actions=["s3:GetObject"],
@@ -196,25 +205,32 @@ class DbtRunner(Construct):
                 resources=[workgroup_arn],
             )
         )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="CodeArtifactToken",
-                actions=["codeartifact:GetAuthorizationToken"],
-                resources=[domain.attr_arn],
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="CodeArtifactRead",
-                actions=["codeartifact:GetRepositoryEndpoint", "codeartifact:ReadFromRepository"],
-                resources=[repository.attr_arn],
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="CodeArtifactBearerToken",
-                actions=["sts:GetServiceBearerToken"],
-                resources=["*"],  # the action has no resource type; the condition scopes it to CodeArtifact
-                conditions={"StringEquals": {"sts:AWSServiceName": "codeartifact.amazonaws.com"}},
-            )
-        )
+        self._codeartifact_arns = (domain.attr_arn, repository.attr_arn)
+        self.grant_package_read(self.role)
+
+    def grant_package_read(self, role: iam.IRole) -> None:
+        """Log in to the runner's CodeArtifact repository and read packages from it (also the model trainer's)."""
+        domain_arn, repository_arn = self._codeartifact_arns
+        role.add_to_principal_policy(iam.PolicyStatement(
+            sid="CodeArtifactToken", actions=["codeartifact:GetAuthorizationToken"], resources=[domain_arn]))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            sid="CodeArtifactRead", actions=["codeartifact:GetRepositoryEndpoint", "codeartifact:ReadFromRepository"],
+            resources=[repository_arn]))
+        role.add_to_principal_policy(iam.PolicyStatement(
+            sid="CodeArtifactBearerToken", actions=["sts:GetServiceBearerToken"],
+            resources=["*"],  # the action has no resource type; the condition scopes it to CodeArtifact
+            conditions={"StringEquals": {"sts:AWSServiceName": "codeartifact.amazonaws.com"}}))
+
+
+def build_security_group(scope: Construct, *, vpc: ec2.IVpc, description: str,
+                         endpoint_security_group: ec2.ISecurityGroup, workgroup_security_group: ec2.ISecurityGroup,
+                         purpose: str) -> ec2.SecurityGroup:
+    """A CodeBuild project's security group in the isolated subnets: HTTPS to the endpoints, 5439 to the workgroup."""
+    group = ec2.SecurityGroup(scope, "SecurityGroup", vpc=vpc, description=description, allow_all_outbound=False)
+    group.connections.allow_to(endpoint_security_group, ec2.Port.tcp(443), "AWS APIs via endpoints")
+    # S3 (assets, artifacts, CodeArtifact package storage) goes through the gateway endpoint, which has no
+    # security group; with no internet route in the isolated subnets, HTTPS egress reaches nothing else.
+    group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "S3 gateway endpoint")
+    group.connections.allow_to(workgroup_security_group, ec2.Port.tcp(REDSHIFT_PORT),
+                               f"{purpose} to Redshift Serverless")
+    return group

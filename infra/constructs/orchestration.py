@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -39,6 +40,7 @@ from constructs import Construct
 
 from infra.constructs import pipeline_alarms, pipeline_states
 from infra.constructs.dbt_runner import DbtRunner
+from infra.constructs.model_trainer import ModelTrainer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDAS_DIR = REPO_ROOT / "lambdas"
@@ -53,6 +55,8 @@ LAYER_DISTRIBUTIONS = ("aws-lambda-powertools", "aws-xray-sdk", "wrapt", "typing
 # that never arrives is noticed within DBT_HEARTBEAT_MINUTES, not after the whole build timeout.
 DBT_HEARTBEAT_EVERY = 300
 DBT_HEARTBEAT_MINUTES = 15
+TRAINING_COMPUTE_TYPES = {"small": codebuild.ComputeType.SMALL, "medium": codebuild.ComputeType.MEDIUM,
+                          "large": codebuild.ComputeType.LARGE, "2xlarge": codebuild.ComputeType.X2_LARGE}
 @functools.cache
 def powertools_layer_dir() -> str:
     """Assemble ``python/<package files>`` of LAYER_DISTRIBUTIONS from the installed, pinned distributions."""
@@ -74,7 +78,7 @@ def powertools_layer_dir() -> str:
 class Orchestration(Construct):
     """Attributes: ``state_machine``, ``topic`` (alerts), ``notices_topic``, ``dbt_runner``, ``start_pipeline``, ``start_dbt_build``,
     ``dbt_build_callback``, ``pipeline_turn`` (lambda Functions), ``glue_failure_rule``, ``lambda_security_group``, ``dead_letter_queue``,
-    ``schedule``, ``alarms`` (by name), ``dashboard``, ``metrics_namespace``.
+    ``schedule``, ``model_trainer`` (monthly retraining), ``alarms`` (by name), ``dashboard``, ``metrics_namespace``.
     """
 
     def __init__(
@@ -101,6 +105,10 @@ class Orchestration(Construct):
         schedule_enabled: bool,
         usage_limit_rpu_hours: int,
         usage_limit_period: str,
+        retrain_schedule_expression: str,
+        retrain_enabled: bool,
+        training_compute: str,
+        training_timeout: Duration,
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
         ingest_date_argument: str = "--ingest_date",
@@ -340,6 +348,18 @@ class Orchestration(Construct):
                     maximum_retry_attempts=3, maximum_event_age_in_seconds=3600),
                 dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(arn=self.dead_letter_queue.queue_arn),
             ),
+        )
+
+        # --- model retraining (monthly CodeBuild build: train, gate, promote; alerts on refusal or failure) -----
+        self.model_trainer = ModelTrainer(
+            self, "ModelTrainer", name_prefix=name_prefix, dbt_runner=self.dbt_runner, vpc=vpc, subnets=subnets,
+            endpoint_security_group=endpoint_security_group, workgroup_security_group=workgroup_security_group,
+            data_key=data_key, logs_key=logs_key, artifacts_bucket=artifacts_bucket, workgroup_name=workgroup_name,
+            workgroup_arn=workgroup_arn, database_name=database_name, alerts_topic=self.topic,
+            notices_topic=self.notices_topic, dead_letter_queue=self.dead_letter_queue,
+            schedule_expression=retrain_schedule_expression, schedule_enabled=retrain_enabled,
+            compute_type=TRAINING_COMPUTE_TYPES[training_compute], timeout=training_timeout,
+            log_retention=log_retention, removal_policy=removal_policy,
         )
 
         # --- alarms and dashboard ------------------------------------------------------------------------------

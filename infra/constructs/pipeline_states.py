@@ -8,7 +8,9 @@
                                                 │yes
                                   Refresh QuickSight datasets (Map: createIngestion, bounded describe loop)
                                                 │
-                                  Send success notice ─► Pipeline succeeded
+                                  Model drift warning? ─yes─► Send drift warning (alerts topic)
+                                                │no                    │
+                                  Send success notice ◄────────────────┘ ─► Pipeline succeeded
 
 Every wait is bounded, and each bound fires inside the step so its Catch names the step in the alert: the queue
 (pipeline_turn raises QueueTimedOut), each Glue run (state timeout = Glue's job timeout + queueing), the dbt task
@@ -46,6 +48,8 @@ STATE_REFRESH = "Refresh QuickSight datasets"
 STATE_SUCCESS_NOTICE = "Send success notice"
 STATE_NOTICE_NOT_SENT = "Success notice not sent"
 STATE_ALERT = "Send failure alert"
+STATE_DRIFT_CHOICE = "Model drift warning?"
+STATE_DRIFT_WARNING = "Send drift warning"
 FAILURE_STEP_DBT_TESTS = "dbt tests"
 
 _SDK_TRANSIENT_ERRORS = ["QuickSight.ThrottlingException", "QuickSight.InternalFailureException"]
@@ -199,9 +203,29 @@ def build_state_machine(orch: Orchestration, *, name_prefix: str, ingest_jobs: M
                       result_path="$.notice_error")
     success.next(done)
 
-    after_dbt: sfn.IChainable = success
+    # A passed build whose drift test warned (dbt_build_callback's alert_warning): the batch is published and
+    # refreshed - the marts are valid - and the alerts topic hears that a model's inputs or score drifted.
+    drift_warning = tasks.SnsPublish(
+        orch, STATE_DRIFT_WARNING, topic=orch.topic, subject=f"{name_prefix}: analytics pipeline WARNING",
+        message=sfn.TaskInput.from_text(sfn.JsonPath.format(
+            "Batch {} (execution {}) is published, with a warning: {}",
+            sfn.JsonPath.string_at("$.ingest_date"), sfn.JsonPath.execution_name,
+            sfn.JsonPath.string_at("$.dbt.alert_warning"),
+        )),
+        result_path=sfn.JsonPath.DISCARD,
+    )
+    drift_warning.add_retry(**sns_retry)
+    drift_warning.add_catch(success, errors=["States.ALL"], result_path="$.warning_error")
+    drift_warning.next(success)
+    warned = (sfn.Choice(orch, STATE_DRIFT_CHOICE)
+              .when(sfn.Condition.and_(sfn.Condition.is_present("$.dbt.alert_warning"),
+                                       sfn.Condition.not_(sfn.Condition.string_equals("$.dbt.alert_warning", ""))),
+                    drift_warning)
+              .otherwise(success))
+
+    after_dbt: sfn.IChainable = warned
     if dataset_ids:
-        after_dbt = _quicksight_refresh(orch, dataset_ids, bounds, catch, success)
+        after_dbt = _quicksight_refresh(orch, dataset_ids, bounds, catch, warned)
 
     tests_failed = sfn.Pass(
         orch, "dbt tests failed",

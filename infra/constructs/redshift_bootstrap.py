@@ -7,8 +7,9 @@ What it creates, all derived (never re-listed here):
 - the Spectrum external schema of the dbt sources (``schema:`` of dbt/models/staging/*/_*__sources.yml, i.e. ``raw``)
   over the Glue catalog database, with the lake's Spectrum role (the warehouse's default IAM role);
 - roles: ``dbt_runner`` (granted to the database user of the CodeBuild role, ``IAMR:<role name>`` — dbt-redshift
-  ``method: iam_role``, see ARCHITECTURE.md), ``quicksight_reader`` (marts only) and ``analyst`` (marts + masked
-  staging), with default privileges so tables dbt creates later are readable without a re-run;
+  ``method: iam_role``, see ARCHITECTURE.md), ``quicksight_reader`` (marts only), ``analyst`` (marts + masked
+  staging) and ``model_trainer`` (features + marts, read-only: the retraining build's IAM user
+  ``IAMR:<trainer role name>``), with default privileges so tables dbt creates later are readable without a re-run;
 - QuickSight's password user (``quicksight``, infra/constructs/warehouse.py), holding only ``quicksight_reader``; its
   password is never in the plan: the statement that sets it names the login's secret, and the Lambda reads the
   secret at run time and sends Redshift only ``md5(password + username)`` (``PASSWORD 'md5…'``);
@@ -46,6 +47,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 
 DBT_ROLE = "dbt_runner"
+TRAINER_ROLE = "model_trainer"
 QUICKSIGHT_ROLE = "quicksight_reader"
 ANALYST_ROLE = "analyst"
 # Where the Lambda puts the quoted md5 hash of the password it reads from ``Statement.password_secret``
@@ -211,9 +213,10 @@ def staging_views(project_dir: Path = DBT_PROJECT_DIR,
 
 def bootstrap_statements(*, schemas: DbtSchemas, external_schema: str, glue_database: str, spectrum_role_arn: str,
                          dbt_role_name: str, views: Sequence[StagingView], quicksight_user: str = "",
-                         quicksight_secret_arn: str = "") -> list[Statement]:
+                         quicksight_secret_arn: str = "", trainer_role_name: str = "") -> list[Statement]:
     """The ordered SQL of the bootstrap. Names are what CloudFormation shows when one fails. ``quicksight_user`` (with
-    the ARN of its login secret): QuickSight's password user, granted ``quicksight_reader``; empty = no such user."""
+    the ARN of its login secret): QuickSight's password user, granted ``quicksight_reader``; empty = no such user.
+    ``trainer_role_name``: the model trainer's IAM role, whose database user gets ``model_trainer``; empty = none."""
     dbt_user = f"IAMR:{dbt_role_name}"
     marts, staging = schemas.of("marts"), schemas.of("staging")
     masked = staging + MASKED_SUFFIX
@@ -228,16 +231,12 @@ def bootstrap_statements(*, schemas: DbtSchemas, external_schema: str, glue_data
         f"create external schema if not exists {_ident(external_schema)} from data catalog database "
         f"{_literal(glue_database)} iam_role {_literal(spectrum_role_arn)}",
     ))
-    for role in (DBT_ROLE, QUICKSIGHT_ROLE, ANALYST_ROLE):
+    for role in (DBT_ROLE, QUICKSIGHT_ROLE, ANALYST_ROLE, *((TRAINER_ROLE,) if trainer_role_name else ())):
         out.append(Statement(f"create role {role}", f"create role {_ident(role)}",
                              skip_if=f"select 1 from svv_roles where role_name = {_literal(role)}"))
     # The CodeBuild role's user is created on first login by GetCredentials; create it now so it can be granted
     # before dbt ever runs. PASSWORD DISABLE: it can only sign in through IAM.
-    out.append(Statement("create dbt user", f"create user {_ident(dbt_user)} password disable",
-                         skip_if=f"select 1 from pg_user where lower(usename) = lower({_literal(dbt_user)})"))
-    out.append(Statement(f"grant role {DBT_ROLE} to dbt user", f"grant role {DBT_ROLE} to {_ident(dbt_user)}",
-                         skip_if=f"select 1 from svv_user_grants where lower(user_name) = lower({_literal(dbt_user)}) "
-                                 f"and role_name = {_literal(DBT_ROLE)}"))
+    out.extend(_iam_user(dbt_user, DBT_ROLE, label="dbt user"))
     if quicksight_user:
         out.extend(_password_user(quicksight_user, quicksight_secret_arn, QUICKSIGHT_ROLE, label="quicksight user"))
     out.append(Statement(f"grant {external_schema} to {DBT_ROLE}",
@@ -247,6 +246,11 @@ def bootstrap_statements(*, schemas: DbtSchemas, external_schema: str, glue_data
                              f"grant usage, create on schema {_ident(schema)} to role {DBT_ROLE}"))
     for role in (QUICKSIGHT_ROLE, ANALYST_ROLE):
         out.extend(_read_grants(role, marts, dbt_user))
+    if trainer_role_name:
+        trainer_user = f"IAMR:{trainer_role_name}"
+        out.extend(_iam_user(trainer_user, TRAINER_ROLE, label="model trainer user"))
+        for schema in (schemas.of("features"), marts):
+            out.extend(_read_grants(TRAINER_ROLE, schema, dbt_user))
     for view in views:
         relation = f"{_ident(masked)}.{_ident(view.model)}"
         select = ",\n  ".join(expr if expr == col else f"{expr} as {_ident(col)}" for col, expr in view.columns)
@@ -260,6 +264,16 @@ def bootstrap_statements(*, schemas: DbtSchemas, external_schema: str, glue_data
     out.append(Statement(f"grant select {masked} to {ANALYST_ROLE}",
                          f"grant select on all tables in schema {_ident(masked)} to role {ANALYST_ROLE}"))
     return out
+
+
+def _iam_user(user: str, role: str, *, label: str) -> Iterable[Statement]:
+    """An IAM role's database user (``IAMR:<role name>``), created ahead of its first GetCredentials login so it
+    can be granted now; PASSWORD DISABLE: it can only sign in through IAM."""
+    yield Statement(f"create {label}", f"create user {_ident(user)} password disable",
+                    skip_if=f"select 1 from pg_user where lower(usename) = lower({_literal(user)})")
+    yield Statement(f"grant role {role} to {label}", f"grant role {role} to {_ident(user)}",
+                    skip_if=f"select 1 from svv_user_grants where lower(user_name) = lower({_literal(user)}) "
+                            f"and role_name = {_literal(role)}")
 
 
 def _password_user(user: str, secret_arn: str, role: str, *, label: str) -> Iterable[Statement]:
@@ -306,6 +320,7 @@ class RedshiftBootstrap(Construct):
         glue_database_name: str,
         spectrum_role_arn: str,
         dbt_role_name: str,
+        trainer_role_name: str,
         dbt_target: str,
         quicksight_login: DatabaseLogin | None,
         vpc: ec2.IVpc,
@@ -326,6 +341,7 @@ class RedshiftBootstrap(Construct):
             views=staging_views(),
             quicksight_user=quicksight_login.username if quicksight_login else "",
             quicksight_secret_arn=quicksight_login.secret.secret_arn if quicksight_login else "",
+            trainer_role_name=trainer_role_name,
         )
 
         self.security_group = ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Stack, aws_kms as kms, aws_s3 as s3
+from aws_cdk import Duration, Stack, aws_kms as kms, aws_s3 as s3
 from constructs import Construct
 
 from infra.config import EnvironmentConfig
@@ -55,6 +55,10 @@ class OrchestrationStack(Stack):
             schedule_enabled=config.pipeline.schedule_enabled,
             usage_limit_rpu_hours=config.warehouse.usage_limit_rpu_hours,
             usage_limit_period=config.warehouse.usage_limit_period,
+            retrain_schedule_expression=config.models.retrain_schedule_expression,
+            retrain_enabled=config.models.retrain_enabled,
+            training_compute=config.models.training_compute,
+            training_timeout=Duration.minutes(config.models.training_timeout_minutes),
             log_retention=log_retention(config),
             removal_policy=removal_policy(config),
         )

@@ -2,8 +2,8 @@
 
 Triggered by EventBridge for this project only (the rule filters on project-name; the handler checks it again):
 - "CodeBuild Build Phase Change" → SendTaskHeartbeat, so the task's heartbeat timeout catches a lost build early.
-- "CodeBuild Build State Change" in a final state → read run_results.json / sources.json the build uploaded under
-  the execution id → SendTaskSuccess with the summary when dbt ran and only tests failed or all passed (the state
+- "CodeBuild Build State Change" in a final state → read run_results.json / sources.json (and runner_error.txt,
+  what stopped the runner before dbt) the build uploaded under the execution id → SendTaskSuccess with the summary when dbt ran and only tests failed or all passed (the state
   machine's Choice then decides: failed tests mean an alert and no QuickSight refresh), SendTaskFailure naming the
   failing nodes when the build itself failed (model errors, stale sources, crash, timeout, stop).
 Emits the DbtTestFailures metric (0 on success, so the alarm always has data).
@@ -95,6 +95,15 @@ def _read_json(bucket: str, key: str) -> dict[str, Any] | None:
     return json.loads(body)
 
 
+def _read_text(bucket: str, key: str) -> str | None:
+    try:
+        return client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8", errors="replace")
+    except ClientError as err:
+        if err.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            return None
+        raise
+
+
 def _task_token(cfg: Settings, build: BuildEvent) -> str:
     return client("s3").get_object(Bucket=cfg.artifacts_bucket, Key=build.token_key)["Body"].read().decode()
 
@@ -120,6 +129,10 @@ def load_summary(cfg: Settings, build: BuildEvent) -> DbtRunSummary:
             f"CodeBuild build {build.build_id} ended {build.build_status} before dbt wrote run_results.json: "
             f"read the build log (s3://{cfg.artifacts_bucket}/{prefix}/logs/)"
         )
+        # The runner names what stopped it before dbt ran (e.g. a missing or corrupt promoted-model artifact).
+        reason = _read_text(cfg.artifacts_bucket, f"{prefix}/runner_error.txt")
+        if reason:
+            summary.message = f"{reason.strip()[:1000]} ({summary.message})"
     return summary
 
 

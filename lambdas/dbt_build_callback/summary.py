@@ -13,6 +13,10 @@ from typing import Any
 TEST_KINDS = ("test", "unit_test")
 BUILD_KINDS = ("model", "seed", "snapshot")
 FAILED_TEST_STATUSES = ("fail", "error")
+WARNED_TEST_STATUSES = ("warn",)
+# Warning tests that raise an alert although the run publishes: a model's inputs or score drifted (PSI > 0.25,
+# dbt/tests/assert_model_drift_below_alert.sql) - the marts are valid, the model's ranking may no longer be.
+ALERT_ON_WARN = ("assert_model_drift_below_alert",)
 FAILED_BUILD_STATUSES = ("error",)
 FAILED_FRESHNESS_STATUSES = ("error", "runtime error")
 MAX_NAMED = 20  # keeps the SNS message and the Step Functions output readable (and far below their size limits)
@@ -34,6 +38,10 @@ class DbtRunSummary:
     freshness: dict[str, int] = field(default_factory=dict)
     tests_failed: int = 0
     failing_tests: list[FailingNode] = field(default_factory=list)
+    tests_warned: int = 0
+    warning_tests: list[FailingNode] = field(default_factory=list)
+    # "" or a line naming the ALERT_ON_WARN tests that warned: the pipeline publishes, then alerts with it.
+    alert_warning: str = ""
     failing_nodes: list[FailingNode] = field(default_factory=list)
     message: str = ""
 
@@ -84,6 +92,7 @@ def summarize(run_results: dict[str, Any] | None, sources: dict[str, Any] | None
     built = [r for r in results if _kind(r["unique_id"]) in BUILD_KINDS]
     failing_tests = [_node(r) for r in tests if r.get("status") in FAILED_TEST_STATUSES]
     failing_built = [_node(r) for r in built if r.get("status") in FAILED_BUILD_STATUSES]
+    warning_tests = [_node(r) for r in tests if r.get("status") in WARNED_TEST_STATUSES]
 
     summary = DbtRunSummary(
         outcome="passed",
@@ -92,6 +101,9 @@ def summarize(run_results: dict[str, Any] | None, sources: dict[str, Any] | None
         freshness=freshness,
         tests_failed=len(failing_tests),
         failing_tests=failing_tests,
+        tests_warned=len(warning_tests),
+        warning_tests=warning_tests,
+
         failing_nodes=stale + failing_built,
     )
     if stale:
@@ -111,4 +123,10 @@ def summarize(run_results: dict[str, Any] | None, sources: dict[str, Any] | None
     else:
         passed = summary.tests.get("pass", 0)
         summary.message = f"dbt build passed: {len(built)} models/seeds/snapshots, {passed} tests passed"
+        if warning_tests:
+            summary.message += f"; {len(warning_tests)} warned: {_describe(warning_tests)}"
+        alerting = [n for n in warning_tests if n.name in ALERT_ON_WARN]
+        if alerting:
+            summary.alert_warning = (f"model drift above the alert level: {_describe(alerting)}; the batch is "
+                                     "published, the models' PSI per feature is in fct_model_drift")
     return summary

@@ -65,6 +65,9 @@ def test_defaults_fill_omitted_sections(environments):
 BAD_VALUES = [
     # (env, field path, bad value, text the message must contain besides the field)
     ("dev", "account", "12345", "12 digits"),
+    ("dev", "models.retrain_schedule_expression", "monthly", "cron(0 6 1 * ? *)"),
+    ("prod", "models.training_compute", "huge", "one of small, medium, large, 2xlarge"),
+    ("staging", "models.retrain_enabled", "yes", "true or false"),
     ("dev", "account", "11111111111a", "12 digits"),
     ("dev", "account", 111111111111, "expected a string"),
     ("staging", "region", "eu-west-9", "AWS region"),

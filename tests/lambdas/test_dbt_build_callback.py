@@ -115,6 +115,18 @@ def test_timed_out_build_without_results_points_to_the_logs(app, sfn_calls, lamb
     assert "TIMED_OUT" in params["cause"] and f"s3://{BUCKET}/{PREFIX}/logs/" in params["cause"]
 
 
+def test_a_runner_stopped_by_a_broken_model_artifact_names_it_in_the_failure(app, sfn_calls, lambda_context):
+    boto3.client("s3", region_name=REGION).put_object(
+        Bucket=BUCKET, Key=f"{PREFIX}/runner_error.txt",
+        Body=b"promoted models: fraud_classifier 0123abcd: s3://b/models/dbt_macros/r1/fraud_classifier.sql does "
+             b"not match the manifest's SHA-256\n")
+    app.handler(state_event("FAILED"), lambda_context)
+    ((call, params),) = sfn_calls
+    assert call == "SendTaskFailure"
+    assert params["cause"].startswith("promoted models: fraud_classifier 0123abcd:")
+    assert "SHA-256" in params["cause"] and f"s3://{BUCKET}/{PREFIX}/logs/" in params["cause"]
+
+
 def test_stopped_build_fails_even_if_partial_results_passed(app, sfn_calls, lambda_context):
     upload("run_results.json", "run_results_passed.json")
     app.handler(state_event("STOPPED"), lambda_context)

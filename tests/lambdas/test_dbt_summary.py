@@ -11,6 +11,17 @@ def test_passing_run_counts_models_and_tests_and_tolerates_warnings():
     assert summary.models == {"success": 2}
     assert summary.tests == {"pass": 2, "warn": 1}
     assert summary.tests_failed == 0 and summary.failing_tests == []
+    assert summary.tests_warned == 1 and "1 warned: accepted_values_fct_transactions_channel (2 failing rows)" \
+        in summary.message
+    assert summary.alert_warning == ""  # an orphan-row warning publishes quietly
+
+
+def test_model_drift_warning_publishes_but_carries_an_alert_line():
+    summary = summarize(load_event("run_results_drift_warned.json"), None)
+    assert summary.outcome == "passed"
+    assert summary.alert_warning.startswith("model drift above the alert level: assert_model_drift_below_alert "
+                                            "(3 failing rows)")
+    assert "fct_model_drift" in summary.alert_warning
 
 
 def test_failed_tests_are_named_with_their_failing_row_counts():

@@ -16,7 +16,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def _tiny_app_templates() -> dict[str, dict]:
     """The Orchestration construct in a minimal stack, for use before the platform stage wires it in."""
-    from aws_cdk import App, Environment, RemovalPolicy, Stack
+    from aws_cdk import App, Duration, Environment, RemovalPolicy, Stack
     from aws_cdk import aws_ec2 as ec2
     from aws_cdk import aws_kms as kms
     from aws_cdk import aws_logs as logs
@@ -42,7 +42,9 @@ def _tiny_app_templates() -> dict[str, dict]:
                                                 "credit_scores")},
         quicksight_dataset_ids=["fraud-dataset", "customer-dataset", "revenue-dataset"],
         alert_emails=["ops@example.com"], schedule_expression="cron(0 3 * * ? *)", schedule_enabled=True,
-        usage_limit_rpu_hours=200, usage_limit_period="monthly", log_retention=logs.RetentionDays.ONE_YEAR,
+        usage_limit_rpu_hours=200, usage_limit_period="monthly", retrain_schedule_expression="cron(0 6 1 * ? *)",
+        retrain_enabled=True, training_compute="medium", training_timeout=Duration.minutes(120),
+        log_retention=logs.RetentionDays.ONE_YEAR,
         removal_policy=RemovalPolicy.RETAIN,
     )
     assembly = app.synth()

@@ -52,6 +52,12 @@ if [[ "$1 $2" == "s3 cp" && "${@: -1}" == "-" ]]; then printf 'token-of-the-wait
 """
 FAKE_PYTHON = """#!/usr/bin/env bash
 echo "python $*" >> "$CALLS"
+if [[ "$1" == *fetch_models.py ]]; then
+  if [[ "${FETCH_EXIT:-0}" != 0 ]]; then
+    mkdir -p target && echo 'promoted models: fraud_classifier abc: hash mismatch' > target/runner_error.txt
+  fi
+  exit "${FETCH_EXIT:-0}"
+fi
 """
 
 
@@ -73,6 +79,7 @@ def runner_env(tmp_path):
         "DBT_PROJECT_DIR": str(project),
         "DBT_TARGET": "prod",
         "ARTIFACTS_S3_URI": "s3://artifacts/dbt-runs/batch-2026-11-24-run01",
+        "MODELS_MANIFEST_S3_URI": "s3://artifacts/models/promoted.json",
         # never a real pip: the install step must only ever reach the stand-in
         "RUNNER_PYTHON": str(bin_dir / "fake-python"),
     }
@@ -88,8 +95,10 @@ def runner_env(tmp_path):
 def test_build_checks_freshness_then_builds_the_selection(runner_env):
     done, calls = runner_env("build", DBT_SELECT="staging+ marts.fraud", DBT_FULL_REFRESH="true")
     assert done.returncode == 0, done.stderr
-    assert calls[0].startswith("dbt source freshness --project-dir . --profiles-dir . --target prod")
-    assert calls[1] == ("dbt build --project-dir . --profiles-dir . --target prod "
+    assert calls[0].startswith("python ") and calls[0].split()[1].endswith("fetch_models.py")
+    assert "--bucket artifacts --manifest-key models/promoted.json" in calls[0]
+    assert calls[1].startswith("dbt source freshness --project-dir . --profiles-dir . --target prod")
+    assert calls[2] == ("dbt build --project-dir . --profiles-dir . --target prod "
                         "--select staging+ marts.fraud --full-refresh")
 
 
@@ -98,6 +107,15 @@ def test_stale_sources_skip_the_build_and_fail(runner_env):
     assert done.returncode == 1
     assert "dbt build skipped" in done.stderr
     assert [c for c in calls if c.startswith("dbt build")] == []
+
+
+def test_a_broken_model_artifact_stops_the_build_before_dbt_and_its_reason_is_uploaded(runner_env):
+    done, calls = runner_env("build", FETCH_EXIT="1")
+    assert done.returncode == 1
+    assert not [c for c in calls if c.startswith("dbt ")]
+    done, calls = runner_env("upload")
+    assert any(c.endswith("target/runner_error.txt s3://artifacts/dbt-runs/batch-2026-11-24-run01/runner_error.txt")
+               for c in calls), calls
 
 
 def test_failing_dbt_build_fails_the_step(runner_env):

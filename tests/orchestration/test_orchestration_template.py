@@ -28,8 +28,13 @@ def orchestration(dev):
     return dev.template("Orchestration")
 
 
+def dbt_project(template: dict) -> tuple[str, dict]:
+    (found,) = [(k, r) for k, r in resources(template, "AWS::CodeBuild::Project").items() if "DbtRunner" in k]
+    return found
+
+
 def test_dbt_runner_is_isolated_encrypted_and_time_boxed(orchestration, dev):
-    project = only(orchestration, "AWS::CodeBuild::Project")
+    project = dbt_project(orchestration)[1]["Properties"]
     assert project["VpcConfig"]["Subnets"] and project["VpcConfig"]["SecurityGroupIds"]
     assert project["EncryptionKey"]
     assert project["TimeoutInMinutes"] == 90 and project["QueuedTimeoutInMinutes"] == 30
@@ -102,7 +107,8 @@ def test_every_task_state_has_a_catch_to_the_alert(orchestration, dev):
     definition = json.loads(TemplateResolver(all_templates).resolve(orchestration, raw))
     top = definition["States"]
     for name, state in top.items():
-        if state["Type"] in ("Task", "Parallel", "Map") and name not in ("Send failure alert", "Send success notice"):
+        if state["Type"] in ("Task", "Parallel", "Map") and name not in ("Send failure alert", "Send success notice",
+                                                                         "Send drift warning"):
             targets = [c["Next"] for c in state.get("Catch", [])]
             assert targets and all(t.startswith("Record failure: ") for t in targets), name
             assert all(top[t]["Next"] == "Send failure alert" for t in targets), name
@@ -110,6 +116,9 @@ def test_every_task_state_has_a_catch_to_the_alert(orchestration, dev):
     # a published batch stays published when its notice cannot be sent
     (notice_catch,) = top["Send success notice"]["Catch"]
     assert top[notice_catch["Next"]]["Next"] == "Pipeline succeeded"
+    # ... and when a drift warning cannot be sent: the success notice still goes out
+    (warning_catch,) = top["Send drift warning"]["Catch"]
+    assert warning_catch["Next"] == "Send success notice" == top["Send drift warning"]["Next"]
     # failed dbt tests never reach the refresh: the Choice sends them to the alert
     choice = top["dbt passed?"]
     assert choice["Default"] == "dbt tests failed"
@@ -119,7 +128,8 @@ def test_every_task_state_has_a_catch_to_the_alert(orchestration, dev):
 @pytest.mark.parametrize("env", ENVS)
 def test_schedule_and_alert_recipients_come_from_config(synth, env):
     template, config = synth[env].template("Orchestration"), synth[env].config
-    schedule = only(template, "AWS::Scheduler::Schedule")
+    (schedule,) = [r["Properties"] for k, r in resources(template, "AWS::Scheduler::Schedule").items()
+                   if "ModelTrainer" not in k]
     assert schedule["ScheduleExpression"] == config.pipeline.schedule_expression
     assert schedule["State"] == ("ENABLED" if config.pipeline.schedule_enabled else "DISABLED")
     assert json.loads(schedule["Target"]["Input"])["trigger"] == "schedule"
@@ -146,9 +156,9 @@ def test_alarms_cover_pipeline_glue_lambdas_dlq_dbt_tests_and_redshift(orchestra
 
 
 def test_callback_rule_matches_only_this_projects_builds(orchestration):
-    project_id = next(iter(resources(orchestration, "AWS::CodeBuild::Project")))
-    rules = [r["Properties"] for r in resources(orchestration, "AWS::Events::Rule").values()
-             if "aws.codebuild" in r["Properties"]["EventPattern"]["source"]]
+    project_id = dbt_project(orchestration)[0]
+    rules = [r["Properties"] for k, r in resources(orchestration, "AWS::Events::Rule").items()
+             if "aws.codebuild" in r["Properties"]["EventPattern"]["source"] and "ModelTrainer" not in k]
     (rule,) = rules
     assert rule["EventPattern"]["detail"]["project-name"] == [{"Ref": project_id}]
     assert rule["Targets"][0]["DeadLetterConfig"]["Arn"]

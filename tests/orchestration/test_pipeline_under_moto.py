@@ -10,6 +10,7 @@ Execution paths proved here:
 - Glue failure: alert naming the ingest step, no dbt build, no QuickSight refresh, execution FAILED
 - dbt test failure: alert naming the failing tests, no QuickSight refresh, execution FAILED
 - dbt build failure (model error): alert with the failing model, no refresh
+- model drift (a warning test): published and refreshed, then a WARNING on the alerts topic
 - QuickSight ingestion failure: alert naming the refresh step
 - transient Lambda throttling on the start-dbt invoke: retried with backoff, one build, success
 - backfill input (skip_ingest): no Glue run, one dbt build, refresh
@@ -85,6 +86,21 @@ def test_dbt_test_failure_alerts_with_test_names_and_skips_quicksight(quicksight
     assert "[dbt tests] failed" in alert and "DbtTestsFailed" in alert
     assert "unique_stg_core_banking__customers_customer_id (3 failing rows)" in alert
     assert "not_null_stg_core_banking__customers_kyc_status (1 failing rows)" in alert
+
+
+def test_model_drift_publishes_and_refreshes_then_warns_on_the_alerts_topic(quicksight_harness):
+    harness = quicksight_harness
+    result = harness.run(Scenario(run_results="run_results_drift_warned.json"), BATCH)
+
+    assert result.status == "SUCCEEDED", result.history[-3:]
+    assert sorted(result.ingestions) == sorted(dataset_ids(harness))  # the marts are valid: dashboards refresh
+    assert alerts(result) == []
+    (warning,) = [m for subject, m in result.notifications if subject and "WARNING" in subject]
+    assert "Batch 2026-11-24 (execution batch-2026-11-24-run01) is published, with a warning: model drift" in warning
+    assert "assert_model_drift_below_alert (3 failing rows)" in warning
+    entered = result.states_entered()
+    assert entered.index("Send drift warning") > entered.index("Refresh QuickSight datasets")
+    assert any("succeeded" in (subject or "") for subject, _ in result.notifications)
 
 
 def test_dbt_model_error_alerts_and_skips_quicksight(quicksight_harness):

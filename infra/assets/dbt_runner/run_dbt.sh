@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The dbt runner's build steps, called by the CodeBuild buildspec (infra/constructs/dbt_runner.py):
 #   run_dbt.sh install   pip-install the pinned runner requirements from the CodeArtifact PyPI mirror
-#   run_dbt.sh build     dbt source freshness, then (only if sources are fresh) dbt build
-#   run_dbt.sh upload    copy run_results.json, manifest.json, sources.json and dbt logs to ARTIFACTS_S3_URI
+#   run_dbt.sh build     the promoted models' dbt macros (fetch_models.py: by the manifest MODELS_MANIFEST_S3_URI
+#                        names, hashes checked; a broken artifact stops here), dbt source freshness, then (only if
+#                        sources are fresh) dbt build
+#   run_dbt.sh upload    copy run_results.json, manifest.json, sources.json, runner_error.txt and dbt logs to
+#                        ARTIFACTS_S3_URI
 # Inputs are environment variables: the project's (CODEARTIFACT_*, DBT_PROJECT_DIR) and the per-build overrides
 # start_dbt_build sets (DBT_TARGET, DBT_SELECT, DBT_FULL_REFRESH, ARTIFACTS_S3_URI, ...).
 set -euo pipefail
@@ -58,9 +61,22 @@ stop_heartbeat() {
   fi
 }
 
+fetch_models() {
+  # What dbt scores with: the retraining step's promoted models (ml/retrain.py), or the shipped state when none
+  # was promoted yet. Any broken artifact fails the build before dbt, with the reason in target/runner_error.txt
+  # (uploaded; the callback puts it in the pipeline's alert) - never a silently empty score.
+  need MODELS_MANIFEST_S3_URI
+  local uri="${MODELS_MANIFEST_S3_URI#s3://}"
+  export DBT_PROMOTED_MODELS_DIR="$project_dir/.promoted_models"
+  rm -rf "$DBT_PROMOTED_MODELS_DIR"
+  "${RUNNER_PYTHON:-python}" "$here/fetch_models.py" --bucket "${uri%%/*}" --manifest-key "${uri#*/}" \
+    --shipped "$project_dir/promoted_models" --out "$DBT_PROMOTED_MODELS_DIR" --error-file target/runner_error.txt
+}
+
 build() {
   need DBT_TARGET
   cd "$project_dir"
+  fetch_models
   if [[ -n "${TASK_TOKEN_S3_KEY:-}" && -n "${ARTIFACTS_S3_URI:-}" ]]; then  # started by the pipeline
     # The loop must not outlive the build step (it would keep the phase open): stopped after dbt, and on any
     # early exit (stale sources, an error) by the EXIT trap.
@@ -92,7 +108,7 @@ upload() {
   need ARTIFACTS_S3_URI
   cd "$project_dir"
   local file uploaded=0
-  for file in target/run_results.json target/manifest.json target/sources.json; do
+  for file in target/run_results.json target/manifest.json target/sources.json target/runner_error.txt; do
     if [[ -f "$file" ]]; then
       aws s3 cp --only-show-errors "$file" "$ARTIFACTS_S3_URI/$(basename "$file")"
       uploaded=$((uploaded + 1))
