@@ -11,7 +11,12 @@ with transaction_alerts as (
         t.transaction_at as alert_at,
         t.transaction_date as alert_date,
         t.fraud_score,
-        t.risk_band,
+        -- the rules' band when they alert; an alert the model alone raised is high, critical when it is near-certain
+        case
+            when t.fraud_score >= {{ var('fraud_alert_threshold') }} then t.risk_band
+            when m.model_score >= {{ var('fraud_model_critical_threshold') }} then 'critical'
+            else 'high'
+        end as risk_band,
         case
             when not coalesce(m.is_model_alert, false) then t.reason_codes
             when t.reason_codes = '' then 'MODEL'
