@@ -68,6 +68,13 @@ def split(frame: pd.DataFrame, event_time: str, eval_days: int,
     return frame[times < cut], frame[(times >= cut) & (times < end)], cut, end
 
 
+def judged_split(contract: FeatureContract, frame: pd.DataFrame, eval_days: int, maturity_days: int):
+    """split() of the frame in its one canonical row order (event time, key): the solver's last bits, and so the SQL
+    and the version, depend on the order; the candidate and the incumbent are judged on the same rows."""
+    frame = frame.sort_values([contract.event_time, contract.key], kind="stable")
+    return split(frame, contract.event_time, eval_days, maturity_days)
+
+
 def train(contract: FeatureContract, frame: pd.DataFrame, *, name: str, baseline: str, baseline_threshold: float,
           model_threshold: float = 0.5, groups: tuple[str, ...] = (), eval_days: int = 14,
           maturity_days: int = LABEL_MATURITY_DAYS, seed: int = 42, min_positives: int = 10) -> TrainedModel:
@@ -75,9 +82,7 @@ def train(contract: FeatureContract, frame: pd.DataFrame, *, name: str, baseline
                if c not in frame.columns]
     if missing:
         raise ValueError(f"{name}: the training frame lacks {missing}")
-    # one canonical row order: the solver's last bits (and so the SQL and the version) depend on it
-    frame = frame.sort_values([contract.event_time, contract.key], kind="stable")
-    train_rows, eval_rows, cut, end = split(frame, contract.event_time, eval_days, maturity_days)
+    train_rows, eval_rows, cut, end = judged_split(contract, frame, eval_days, maturity_days)
     y_train = train_rows[contract.label].fillna(False).astype(int).to_numpy()
     y_eval = eval_rows[contract.label].fillna(False).astype(int).to_numpy()
     if y_train.sum() < min_positives or y_eval.sum() < 1:
@@ -141,8 +146,7 @@ def evaluate_incumbent(card: dict, sql: str, contract: FeatureContract, frame: p
                        baseline_threshold: float, eval_days: int = 14, maturity_days: int = LABEL_MATURITY_DAYS) -> dict:
     """The promoted model's card re-judged on this run's evaluation window: its SQL scores the same rows at the
     same alert volume as the candidate is judged at."""
-    frame = frame.sort_values([contract.event_time, contract.key], kind="stable")
-    _, eval_rows, _, _ = split(frame, contract.event_time, eval_days, maturity_days)
+    _, eval_rows, _, _ = judged_split(contract, frame, eval_days, maturity_days)
     y = eval_rows[contract.label].fillna(False).astype(int).to_numpy()
     score = score_with_sql(sql, eval_rows)
     alerts = int((eval_rows[baseline].to_numpy(float) >= baseline_threshold).sum())
