@@ -187,16 +187,21 @@ def build_state_machine(orch: Orchestration, *, name_prefix: str, ingest_jobs: M
                   jitter_strategy=sfn.JitterType.FULL)
     catch(dbt, "dbt build")
 
-    success = tasks.SnsPublish(
-        orch, STATE_SUCCESS_NOTICE, topic=orch.notices_topic, subject=f"{name_prefix}: analytics pipeline succeeded",
-        message=sfn.TaskInput.from_text(sfn.JsonPath.format(
-            "Batch {} (execution {}) is published. {}",
-            sfn.JsonPath.string_at("$.ingest_date"), sfn.JsonPath.execution_name,
-            sfn.JsonPath.string_at("$.dbt.message"),
-        )),
-        result_path=sfn.JsonPath.DISCARD,
-    )
-    success.add_retry(**sns_retry)
+    def batch_published(state: str, topic, subject: str, text: str, detail: str) -> tasks.SnsPublish:
+        """A retried SNS publish about the batch: "Batch <date> (execution <name>) is published<text> <detail path>"."""
+        publish = tasks.SnsPublish(
+            orch, state, topic=topic, subject=f"{name_prefix}: {subject}",
+            message=sfn.TaskInput.from_text(sfn.JsonPath.format(
+                "Batch {} (execution {}) is published" + text + " {}",
+                sfn.JsonPath.string_at("$.ingest_date"), sfn.JsonPath.execution_name, sfn.JsonPath.string_at(detail),
+            )),
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        publish.add_retry(**sns_retry)
+        return publish
+
+    success = batch_published(STATE_SUCCESS_NOTICE, orch.notices_topic, "analytics pipeline succeeded", ".",
+                              "$.dbt.message")
     done = sfn.Succeed(orch, "Pipeline succeeded")
     # The batch is published either way: the execution succeeds and its output says the notice failed.
     success.add_catch(sfn.Pass(orch, STATE_NOTICE_NOT_SENT).next(done), errors=["States.ALL"],
@@ -205,16 +210,8 @@ def build_state_machine(orch: Orchestration, *, name_prefix: str, ingest_jobs: M
 
     # A passed build whose drift test warned (dbt_build_callback's alert_warning): the batch is published and
     # refreshed - the marts are valid - and the alerts topic hears that a model's inputs or score drifted.
-    drift_warning = tasks.SnsPublish(
-        orch, STATE_DRIFT_WARNING, topic=orch.topic, subject=f"{name_prefix}: analytics pipeline WARNING",
-        message=sfn.TaskInput.from_text(sfn.JsonPath.format(
-            "Batch {} (execution {}) is published, with a warning: {}",
-            sfn.JsonPath.string_at("$.ingest_date"), sfn.JsonPath.execution_name,
-            sfn.JsonPath.string_at("$.dbt.alert_warning"),
-        )),
-        result_path=sfn.JsonPath.DISCARD,
-    )
-    drift_warning.add_retry(**sns_retry)
+    drift_warning = batch_published(STATE_DRIFT_WARNING, orch.topic, "analytics pipeline WARNING",
+                                    ", with a warning:", "$.dbt.alert_warning")
     drift_warning.add_catch(success, errors=["States.ALL"], result_path="$.warning_error")
     drift_warning.next(success)
     warned = (sfn.Choice(orch, STATE_DRIFT_CHOICE)
