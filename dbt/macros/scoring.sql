@@ -92,6 +92,13 @@
 coalesce(transaction_type = 'purchase' and amount_usd <= {{ var('card_testing_max_amount') }} and is_card_not_present, false)
 {%- endmacro %}
 
+{#- Physical cash: a deposit or withdrawal at a branch or an ATM (or booked as cash). The structuring rule and the
+    currency transaction report (marts/regulatory) count the same movements. -#}
+{% macro is_cash_movement() -%}
+transaction_type in ('deposit', 'withdrawal')
+            and (merchant_category = 'cash' or channel in ('branch', 'atm'))
+{%- endmacro %}
+
 {#- The account was dormant at the end of the previous day, or silent for dormant_days before this date. -#}
 {% macro account_was_dormant() -%}
 (coalesce(prior_day_account_status = 'dormant', false)

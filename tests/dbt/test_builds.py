@@ -8,7 +8,8 @@ import pytest
 from tests.fixtures.dbt import INCREMENTAL_MODELS, run_dbt
 
 MARTS = ["fct_transaction_fraud_indicators", "fct_login_anomalies", "fraud_alerts", "fraud_geo_risk_summary",
-         "dim_customers", "customer_segment_summary", "fct_daily_revenue", "fct_customer_engagement"]
+         "dim_customers", "customer_segment_summary", "fct_daily_revenue", "fct_customer_engagement",
+         "rpt_ctr_candidates", "rpt_ctr_transactions", "rpt_sar_cases"]
 
 
 def _assert_green(build):
@@ -80,6 +81,10 @@ def test_duckdb_and_postgres_agree_on_the_marts(dbt_duckdb_build, dbt_postgres_b
         "churn": "select customer_id, churn_risk_score, churn_risk_band from {s}.fct_customer_engagement",
         "geo": "select country, cast(transaction_date as varchar), transaction_count, alert_count, sum_fraud_score "
                "from {s}.fraud_geo_risk_summary",
+        "ctr": "select ctr_id, cast(total_usd as varchar), transactions, cast(filing_due_date as varchar) "
+               "from {s}.rpt_ctr_candidates",
+        "sar": "select case_id, alerts, cast(amount_usd as varchar), rule_reasons, countries, "
+               "cast(filing_deadline as varchar) from {s}.rpt_sar_cases",
     }
     with psycopg2.connect(**dbt_postgres_build.pg_dsn, dbname=dbt_postgres_build.pg_dbname) as pg:
         with pg.cursor() as cur:

@@ -82,7 +82,7 @@ def test_a_step_run_alone_on_an_empty_folder_names_the_step_to_run_first(tmp_pat
 
 def test_steps_follow_the_data_flow():
     assert [s.name for s in demo.STEPS] == ["generate", "ingest", "dbt", "models", "fraud_evaluation", "dashboards",
-                                            "synth"]
+                                            "reports", "synth"]
 
 
 def test_unknown_step_is_rejected_with_the_choices(capsys):

@@ -24,8 +24,7 @@
     $64) is not cash the bank reports against its threshold -#}
 {%- set cash_movement -%}
 coalesce(
-            transaction_type in ('deposit', 'withdrawal')
-            and (merchant_category = 'cash' or channel in ('branch', 'atm'))
+            {{ is_cash_movement() }}
             and coalesce(currency = account_currency, true),
             false
         )
