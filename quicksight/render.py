@@ -339,6 +339,11 @@ def _config(chart):
             .configure_legend(labelFontSize=11, titleFontSize=12))
 
 
+def chart_png(visual, frame: pd.DataFrame, width: int = _VISUAL_WIDTH, scale: float = 2) -> bytes:
+    """One visual as a PNG, drawn and styled as on the dashboards (the reports' charts use it)."""
+    return vlc.vegalite_to_png(_config(visual_chart(visual, frame, width=width)).to_json(), scale=scale)
+
+
 def dashboard_picture(dash: Dashboard, charts: Mapping[str, alt.TopLevelMixin]) -> alt.TopLevelMixin:
     """The whole dashboard as one Vega-Lite composition (for the PNG): title, KPI row, visuals two per row."""
     kpi_width = (2 * _VISUAL_WIDTH + 40) // max(1, len(dash.kpis)) - 20

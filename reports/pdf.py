@@ -135,16 +135,6 @@ def render(doc: Document, path: Path, *, landscape_pages: bool = True) -> int:
             story.append(PageBreak())
         story.append(Paragraph(_escape(section.title), styles["h2"]))
         story += [Paragraph(p, styles["body"]) for p in section.paragraphs]  # paragraphs may carry <b> markup
-        for png, caption in section.images:
-            from io import BytesIO
-
-            from reportlab.lib.utils import ImageReader
-
-            reader = ImageReader(BytesIO(png))
-            w, h = reader.getSize()
-            scale = min(width / w, 80 * mm / h)
-            story.append(KeepTogether([Image(BytesIO(png), width=w * scale, height=h * scale),
-                                       Paragraph(_escape(caption), styles["caption"])]))
         for t in section.tables:
             story.append(Paragraph(_escape(t.title), styles["h3"]))
             if t.note:
@@ -154,6 +144,16 @@ def render(doc: Document, path: Path, *, landscape_pages: bool = True) -> int:
             else:
                 story.append(_table(t, styles, width))
             story.append(Spacer(1, 4))
+        for png, caption in section.images:
+            from io import BytesIO
+
+            from reportlab.lib.utils import ImageReader
+
+            reader = ImageReader(BytesIO(png))
+            w, h = reader.getSize()
+            scale = min(width / w, 62 * mm / h)
+            story.append(KeepTogether([Image(BytesIO(png), width=w * scale, height=h * scale),
+                                       Paragraph(_escape(caption), styles["caption"])]))
     template = SimpleDocTemplate(str(path), pagesize=size, leftMargin=margin, rightMargin=margin, topMargin=margin,
                                  bottomMargin=margin + 4 * mm, title=doc.title, author="FinTech Analytics Accelerator",
                                  invariant=1)

@@ -1,4 +1,4 @@
-"""Write reports: `python -m reports.run --duckdb PATH --out DIR [--date YYYY-MM-DD] [--manifests DIR]
+"""Write the reports (regulatory for --date, executive for --date's month): `python -m reports.run --duckdb PATH --out DIR [--date YYYY-MM-DD] [--manifests DIR]
 [--dbt-target DIR]` -> DIR/<report>/<date>.pdf and DIR/<report>/<date>/<table>.csv; prints pages and rows."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from reports import pdf, regulatory
+from reports import executive, pdf, regulatory
 
 
 def write(report: regulatory.Report, out_dir: Path) -> dict:
@@ -36,6 +36,13 @@ def local_quality(manifests: Path | None, dbt_target: Path | None) -> regulatory
                                     load(dbt_target / "sources.json") if dbt_target else None)
 
 
+def churn_bands() -> dict:
+    """The heuristic churn bands' thresholds, as the engagement mart applies them (dbt vars)."""
+    from ml.models import dbt_var
+
+    return {"churn_medium": float(dbt_var("churn_medium_score")), "churn_high": float(dbt_var("churn_high_score"))}
+
+
 def main(argv: list[str] | None = None) -> int:
     from ml.warehouse import duckdb_reader
 
@@ -46,8 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manifests", type=Path)
     parser.add_argument("--dbt-target", type=Path)
     args = parser.parse_args(argv)
-    report = regulatory.build(duckdb_reader(args.duckdb), args.date, local_quality(args.manifests, args.dbt_target))
-    print(json.dumps({report.name: write(report, args.out)}, indent=2))
+    read = duckdb_reader(args.duckdb)
+    reports = [regulatory.build(read, args.date, local_quality(args.manifests, args.dbt_target)),
+               executive.build(read, args.date, **churn_bands())]
+    print(json.dumps({r.name: write(r, args.out) for r in reports}, indent=2))
     return 0
 
 

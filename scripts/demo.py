@@ -226,24 +226,29 @@ def dashboards_step(ctx: DemoContext) -> StepResult:
 
 
 def reports_step(ctx: DemoContext) -> StepResult:
-    """The daily regulatory report (reports/regulatory.py) for the latest business day, as the report job writes
-    it: reports/<report>/<date>.pdf and one CSV per table in reports/<report>/<date>/."""
+    """The daily regulatory report (reports/regulatory.py) for the latest business day and the executive pack
+    (reports/executive.py) for its month, as the report job writes them: reports/<report>/<date>.pdf and one CSV
+    per table in reports/<report>/<date>/."""
     from ml.warehouse import duckdb_reader
-    from reports import regulatory
-    from reports.run import local_quality, write
+    from reports import executive, regulatory
+    from reports.run import churn_bands, local_quality, write
 
     ctx.require(ctx.duckdb_path, "dbt")
     out = ctx.output_dir / "reports"
-    report = regulatory.build(duckdb_reader(ctx.duckdb_path), None,
-                              local_quality(ctx.lake / "manifests", ctx.dbt_target))
-    written = write(report, out)
-    rows = written["rows"]
-    ctx.log(f"{report.name} {report.report_date}: {written['pages']} pages, {rows['ctr_candidates']} CTRs, "
-            f"{rows['sar_cases']} SAR cases, {rows['structuring_watch']} on the structuring watch -> {written['path']}")
-    summary = {report.name: {"pages": written["pages"], "rows": sum(rows.values()), "tables": rows,
-                             "path": written["path"], "csv": written["csv"], "date": report.report_date.isoformat()}}
-    return StepResult(headline=f"{report.name}: {written['pages']} pages, {rows['ctr_candidates']} CTRs, "
-                               f"{rows['sar_cases']} SAR cases in {out}", summary=summary)
+    read = duckdb_reader(ctx.duckdb_path)
+    summary, headlines = {}, []
+    for report in (regulatory.build(read, None, local_quality(ctx.lake / "manifests", ctx.dbt_target)),
+                   executive.build(read, None, **churn_bands())):
+        written = write(report, out)
+        rows = written["rows"]
+        ctx.log(f"{report.name} {report.report_date}: {written['pages']} pages, "
+                + ", ".join(f"{n} {t}" for t, n in rows.items()) + f" -> {written['path']}")
+        summary[report.name] = {"pages": written["pages"], "rows": sum(rows.values()), "tables": rows,
+                                "path": written["path"], "csv": written["csv"], "date": report.report_date.isoformat()}
+        headlines.append(f"{report.name} {written['pages']} pages")
+    regulatory_rows = summary["regulatory"]["tables"]
+    return StepResult(headline=", ".join(headlines) + f" ({regulatory_rows['ctr_candidates']} CTRs, "
+                               f"{regulatory_rows['sar_cases']} SAR cases) in {out}", summary=summary)
 
 
 # --- synth --------------------------------------------------------------------------------------------------------
@@ -326,8 +331,8 @@ STEPS: list[Step] = [
     Step("models", "train the fraud classifier, judge it beside the rules, promotion gate, score in dbt", models_step),
     Step("fraud_evaluation", "score fraud alerts against the generator's ground truth", fraud_evaluation_step),
     Step("dashboards", "render the three QuickSight dashboards to PNG + HTML", dashboards_step),
-    Step("reports", "write the daily regulatory report (CTR, SAR queue, structuring, data quality) as PDF + CSV",
-         reports_step),
+    Step("reports", "write the regulatory report (CTR, SAR queue, structuring, data quality) and the executive "
+                    "pack as PDF + CSV", reports_step),
     Step("synth", "synthesize every environment with the compliance packs", synth_step),
 ]
 
