@@ -38,9 +38,11 @@ def local_quality(manifests: Path | None, dbt_target: Path | None) -> regulatory
 
 def churn_bands() -> dict:
     """The heuristic churn bands' thresholds, as the engagement mart applies them (dbt vars)."""
-    from ml.models import dbt_var
+    import yaml
 
-    return {"churn_medium": float(dbt_var("churn_medium_score")), "churn_high": float(dbt_var("churn_high_score"))}
+    project = Path(__file__).resolve().parents[1] / "dbt" / "dbt_project.yml"
+    variables = yaml.safe_load(project.read_text())["vars"]
+    return {"churn_medium": float(variables["churn_medium_score"]), "churn_high": float(variables["churn_high_score"])}
 
 
 def main(argv: list[str] | None = None) -> int:
