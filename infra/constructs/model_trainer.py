@@ -18,34 +18,25 @@ Choices (issue 14):
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_assets as s3_assets
-from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.constructs.dbt_runner import BUILD_IMAGE, PYTHON_RUNTIME, DbtRunner, build_security_group
+from infra.constructs.dbt_runner import DbtRunner
+from infra.constructs.python_job import FINAL_FAILURES, failure_alert, grant_redshift_iam, python_job, schedule
 from ml.artifacts import PREFIX as MODELS_PREFIX
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["FINAL_FAILURES", "ModelTrainer"]
 REQUIREMENTS = "infra/assets/model_trainer/requirements.txt"
-# Git-style patterns over the repository root: everything out, then back in only what ml.retrain reads.
-SOURCE_PATTERNS = ["*", "!/ml/", "!/ml/*.py", "!/dbt/", "!/dbt/dbt_project.yml", "!/dbt/models/",
-                   "!/dbt/models/features/", "!/dbt/models/features/*.yml", "!/infra/", "!/infra/assets/",
-                   "!/infra/assets/model_trainer/", f"!/{REQUIREMENTS}"]
-FINAL_FAILURES = ["FAILED", "FAULT", "STOPPED", "TIMED_OUT"]
+# what ml.retrain reads: the package, the thresholds the models are judged at, the feature contracts
+INCLUDED = ["ml/*.py", "dbt/dbt_project.yml", "dbt/models/features/*.yml"]
 
 
 class ModelTrainer(Construct):
@@ -79,59 +70,28 @@ class ModelTrainer(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        source = s3_assets.Asset(self, "Source", path=str(REPO_ROOT), exclude=SOURCE_PATTERNS,
-                                 ignore_mode=IgnoreMode.GIT)
-        self.security_group = build_security_group(self, vpc=vpc, description="Model trainer (CodeBuild)",
-                                                   endpoint_security_group=endpoint_security_group,
-                                                   workgroup_security_group=workgroup_security_group,
-                                                   purpose="model training")
-        self.log_group = logs.LogGroup(self, "BuildLogs", encryption_key=logs_key, retention=log_retention,
-                                       removal_policy=removal_policy)
-        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
-                             description="Model trainer: read features from Redshift via IAM, write models/ artifacts, "
-                                         "publish the promotion decision")
-        environment = {
-            "ARTIFACTS_BUCKET": artifacts_bucket.bucket_name,
-            "MODELS_PREFIX": MODELS_PREFIX,
-            "ALERTS_TOPIC_ARN": alerts_topic.topic_arn,
-            "NOTICES_TOPIC_ARN": notices_topic.topic_arn,
-            "NAME_PREFIX": name_prefix,
-            "REDSHIFT_WORKGROUP": workgroup_name,
-            "REDSHIFT_DATABASE": database_name,
-            "CODEARTIFACT_DOMAIN": dbt_runner.codeartifact_domain_name,
-            "CODEARTIFACT_DOMAIN_OWNER": Stack.of(self).account,
-            "CODEARTIFACT_REPOSITORY": dbt_runner.codeartifact_repository_name,
-        }
-        self.project = codebuild.Project(
-            self, "Project",
+        job = python_job(
+            self, included=INCLUDED, requirements=REQUIREMENTS, command="python -m ml.retrain",
             description="Retrains the fraud classifier and the churn propensity model, gates and promotes them",
-            role=self.role,
-            source=codebuild.Source.s3(bucket=source.bucket, path=source.s3_object_key),
-            environment=codebuild.BuildEnvironment(
-                build_image=BUILD_IMAGE, compute_type=compute_type,
-                environment_variables={k: codebuild.BuildEnvironmentVariable(value=v) for k, v in environment.items()},
-            ),
-            build_spec=codebuild.BuildSpec.from_object({
-                "version": "0.2",
-                "env": {"shell": "bash"},
-                "phases": {
-                    "install": {
-                        "runtime-versions": {"python": PYTHON_RUNTIME},
-                        "commands": [
-                            'aws codeartifact login --tool pip --domain "$CODEARTIFACT_DOMAIN" '
-                            '--domain-owner "$CODEARTIFACT_DOMAIN_OWNER" --repository "$CODEARTIFACT_REPOSITORY"',
-                            f"python -m pip install --no-cache-dir --disable-pip-version-check --no-deps -r {REQUIREMENTS}",
-                        ],
-                    },
-                    "build": {"commands": ["python -m ml.retrain"]},
-                },
-            }),
-            vpc=vpc, subnet_selection=subnets, security_groups=[self.security_group],
-            encryption_key=data_key, timeout=timeout, queued_timeout=Duration.hours(1),
-            concurrent_build_limit=1,  # two runs would race on the manifest
-            logging=codebuild.LoggingOptions(cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self.log_group)),
+            role_description="Model trainer: read features from Redshift via IAM, write models/ artifacts, "
+                             "publish the promotion decision",
+            security_group_description="Model trainer (CodeBuild)", purpose="model training",
+            environment={
+                "ARTIFACTS_BUCKET": artifacts_bucket.bucket_name,
+                "MODELS_PREFIX": MODELS_PREFIX,
+                "ALERTS_TOPIC_ARN": alerts_topic.topic_arn,
+                "NOTICES_TOPIC_ARN": notices_topic.topic_arn,
+                "NAME_PREFIX": name_prefix,
+                "REDSHIFT_WORKGROUP": workgroup_name,
+                "REDSHIFT_DATABASE": database_name,
+            },
+            dbt_runner=dbt_runner, vpc=vpc, subnets=subnets, endpoint_security_group=endpoint_security_group,
+            workgroup_security_group=workgroup_security_group, data_key=data_key, logs_key=logs_key,
+            compute_type=compute_type, timeout=timeout, queued_timeout=Duration.hours(1),  # two runs would race
+            log_retention=log_retention, removal_policy=removal_policy,
         )
-        source.grant_read(self.role)
+        self.project, self.role, self.log_group, self.security_group = job.project, job.role, job.log_group, \
+            job.security_group
         self.role.add_to_policy(iam.PolicyStatement(
             sid="ModelArtifacts", actions=["s3:GetObject", "s3:PutObject"],
             resources=[artifacts_bucket.arn_for_objects(f"{MODELS_PREFIX}/*")]))
@@ -142,45 +102,13 @@ class ModelTrainer(Construct):
         data_key.grant(self.role, "kms:Decrypt", "kms:GenerateDataKey")
         for topic in (alerts_topic, notices_topic):
             topic.grant_publish(self.role)  # with the topic key's kms:Decrypt/GenerateDataKey* (encrypted topics)
-        self.role.add_to_policy(iam.PolicyStatement(
-            sid="RedshiftIamAuth", actions=["redshift-serverless:GetCredentials", "redshift-serverless:GetWorkgroup"],
-            resources=[workgroup_arn]))
+        grant_redshift_iam(self.role, workgroup_arn)
         dbt_runner.grant_package_read(self.role)
-
-        # --- schedule: EventBridge Scheduler starts a build (universal target, no Lambda in between) -----------
-        scheduler_role = iam.Role(self, "SchedulerRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
-                                  description="EventBridge Scheduler: start the model retraining build")
-        scheduler_role.add_to_policy(iam.PolicyStatement(actions=["codebuild:StartBuild"],
-                                                         resources=[self.project.project_arn]))
-        scheduler_role.add_to_policy(iam.PolicyStatement(actions=["sqs:SendMessage"],
-                                                         resources=[dead_letter_queue.queue_arn]))
-        dead_letter_queue.encryption_master_key.grant(scheduler_role, "kms:GenerateDataKey", "kms:Decrypt")
-        self.schedule = scheduler.CfnSchedule(
-            self, "Schedule",
-            description="Model retraining (config: models.retrain_schedule_expression)",
-            schedule_expression=schedule_expression, schedule_expression_timezone="UTC",
-            state="ENABLED" if schedule_enabled else "DISABLED",
-            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
-            target=scheduler.CfnSchedule.TargetProperty(
-                arn="arn:aws:scheduler:::aws-sdk:codebuild:startBuild",
-                role_arn=scheduler_role.role_arn,
-                input=json.dumps({"ProjectName": self.project.project_name}),
-                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
-                    maximum_retry_attempts=3, maximum_event_age_in_seconds=3600),
-                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(arn=dead_letter_queue.queue_arn),
-            ),
-        )
-        # --- a build that fails, times out or is stopped: nothing was promoted, and the alerts topic hears it ---
-        self.failure_rule = events.Rule(
-            self, "FailureEvents",
-            description="Model retraining builds that did not succeed -> SNS alert",
-            event_pattern=events.EventPattern(
-                source=["aws.codebuild"], detail_type=["CodeBuild Build State Change"],
-                detail={"project-name": [self.project.project_name], "build-status": FINAL_FAILURES},
-            ),
-            targets=[targets.SnsTopic(alerts_topic, authorize_using_role=True, message=events.RuleTargetInput.from_text(
-                f"Model retraining build {events.EventField.from_path('$.detail.build-id')} ended "
-                f"{events.EventField.from_path('$.detail.build-status')}: nothing was promoted, dbt keeps scoring "
-                f"with the current models. Build log: "
-                f"{events.EventField.from_path('$.detail.additional-information.logs.deep-link')}"))],
-        )
+        self.schedule = schedule(self, self.project, dead_letter_queue=dead_letter_queue,
+                                 expression=schedule_expression, enabled=schedule_enabled,
+                                 description="Model retraining (config: models.retrain_schedule_expression)",
+                                 role_description="EventBridge Scheduler: start the model retraining build")
+        self.failure_rule = failure_alert(
+            self, self.project, alerts_topic, description="Model retraining builds that did not succeed -> SNS alert",
+            what="Model retraining build",
+            consequence="nothing was promoted, dbt keeps scoring with the current models.")
