@@ -288,6 +288,39 @@ FOUNDATION: tuple[Ack, ...] = (
 )
 
 _ORCH = "Orchestration/Orchestration"
+
+
+def _python_job_acks(job: str, project_id: str, source: str, wildcard_reason: str) -> tuple[Ack, ...]:
+    """The findings every CodeBuild Python job of infra/constructs/python_job.py carries, with their reasons."""
+    role = f"{_ORCH}/{job}/Role/DefaultPolicy/Resource"
+    return (
+        *(a for r in (f"{job}/Role", f"{job}/SchedulerRole", f"{job}/FailureEvents/EventsRole")
+          for a in _per_pack(f"{_ORCH}/{r}/DefaultPolicy/Resource", "IAMNoInlinePolicy", INLINE_POLICY)),
+        *_per_pack(f"{_ORCH}/{job}/Project/PolicyDocument/Resource", "IAMNoInlinePolicy",
+                   INLINE_POLICY + " (CodeBuild's VPC network-interface permissions for this one project)"),
+        Ack(f"{_ORCH}/{job}/Project/PolicyDocument/Resource", "AwsSolutions-IAM5[Resource::*]", _XRAY_AND_VPC),
+        *_per_pack(f"{_ORCH}/{job}/Project/Resource", "CodeBuildProjectSourceRepoUrl",
+                   f"The source is an S3 asset uploaded by CDK ({source}; no Git repository, no "
+                   "stored Git credentials or URL tokens).", packs=("PCI.DSS.321",)),
+        Ack(role, "AwsSolutions-IAM5[Resource::*]", wildcard_reason),
+        Ack(role, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]",
+            "CodeBuild VPC builds create their ENI at build time (CreateNetworkInterfacePermission, conditioned by CDK "
+            "on this project's subnets); its id cannot be known in advance."),
+        Ack(role, f"AwsSolutions-IAM5[Resource::arn:aws:codebuild:{{region}}:{{account}}:report-group/<{project_id}>-*]",
+            "CodeBuild test-report groups of this project only (CDK default grant)."),
+        Ack(role, f"AwsSolutions-IAM5[Resource::arn:aws:logs:{{region}}:{{account}}:log-group:/aws/codebuild/"
+                  f"<{project_id}>:*]",
+            "Log streams of this project's default log group (CDK default grant); builds log to the KMS group."),
+        Ack(role, "AwsSolutions-IAM5[Resource::arn:aws:s3:::cdk-hnb659fds-assets-{account}-{region}/*]",
+            f"Read of the CDK asset object ({source}) the build downloads as its source; the asset "
+            "key is a content hash decided at synth."),
+        *(Ack(role, f"AwsSolutions-IAM5[Action::{action}]", _L2_GRANT)
+          for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*", "s3:GetBucket*", "s3:GetObject*", "s3:List*")),
+        Ack(f"{_ORCH}/{job}/FailureEvents/EventsRole/DefaultPolicy/Resource",
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+            "sns:Publish to the KMS-encrypted alerts topic needs GenerateDataKey* on the topic's key: aws-cdk-lib grant "
+            "on that one key (the alerts key), no other key."),
+    )
 _ORCH_FUNCTIONS = ("StartPipeline", "StartDbtBuild", "DbtBuildCallback", "PipelineTurn")
 _XRAY_AND_VPC = (
     "Only actions without resource-level permissions: X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) "
@@ -372,43 +405,35 @@ ORCHESTRATION: tuple[Ack, ...] = (
         "s3:GetObject only, on the promoted models' dbt macros: each retraining run writes its own "
         "models/dbt_macros/<run id>/ (the run id is the build's, known only at run time) and the manifest names them."),
     # Model retraining (infra/constructs/model_trainer.py): the same shape as the dbt runner's CodeBuild project.
-    *(a for role in ("ModelTrainer/Role", "ModelTrainer/SchedulerRole", "ModelTrainer/FailureEvents/EventsRole")
-      for a in _per_pack(f"{_ORCH}/{role}/DefaultPolicy/Resource", "IAMNoInlinePolicy", INLINE_POLICY)),
-    *_per_pack(f"{_ORCH}/ModelTrainer/Project/PolicyDocument/Resource", "IAMNoInlinePolicy",
-               INLINE_POLICY + " (CodeBuild's VPC network-interface permissions for this one project)"),
-    Ack(f"{_ORCH}/ModelTrainer/Project/PolicyDocument/Resource", "AwsSolutions-IAM5[Resource::*]", _XRAY_AND_VPC),
-    *_per_pack(f"{_ORCH}/ModelTrainer/Project/Resource", "CodeBuildProjectSourceRepoUrl",
-               "The source is an S3 asset uploaded by CDK (ml/ and the feature contracts; no Git repository, no "
-               "stored Git credentials or URL tokens).", packs=("PCI.DSS.321",)),
-    Ack(f"{_ORCH}/ModelTrainer/Role/DefaultPolicy/Resource", "AwsSolutions-IAM5[Resource::*]",
-        "sts:GetServiceBearerToken has no resource type; the statement's condition limits it to "
-        "sts:AWSServiceName=codeartifact.amazonaws.com (CodeArtifact login)."),
+    *_python_job_acks("ModelTrainer", "OrchestrationModelTrainerProject312F533F", "ml/ and the feature contracts",
+                      "sts:GetServiceBearerToken has no resource type; the statement's condition limits it to "
+                      "sts:AWSServiceName=codeartifact.amazonaws.com (CodeArtifact login)."),
     Ack(f"{_ORCH}/ModelTrainer/Role/DefaultPolicy/Resource",
         "AwsSolutions-IAM5[Resource::{resource_prefix}-artifacts-bucket-arn/models/*]",
         "Get/PutObject under models/ only: every run writes models/<model>/runs/<run id>/, the promoted model, "
         "models/dbt_macros/<run id>/ and the manifest; run ids are the build's, known only at run time."),
-    Ack(f"{_ORCH}/ModelTrainer/Role/DefaultPolicy/Resource",
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]",
-        "CodeBuild VPC builds create their ENI at build time (CreateNetworkInterfacePermission, conditioned by CDK "
-        "on this project's subnets); its id cannot be known in advance."),
-    Ack(f"{_ORCH}/ModelTrainer/Role/DefaultPolicy/Resource",
-        "AwsSolutions-IAM5[Resource::arn:aws:codebuild:{region}:{account}:report-group/"
-        "<OrchestrationModelTrainerProject312F533F>-*]",
-        "CodeBuild test-report groups of this project only (CDK default grant)."),
-    Ack(f"{_ORCH}/ModelTrainer/Role/DefaultPolicy/Resource",
-        "AwsSolutions-IAM5[Resource::arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/"
-        "<OrchestrationModelTrainerProject312F533F>:*]",
-        "Log streams of this project's default log group (CDK default grant); builds log to the KMS group."),
-    Ack(f"{_ORCH}/ModelTrainer/Role/DefaultPolicy/Resource",
-        "AwsSolutions-IAM5[Resource::arn:aws:s3:::cdk-hnb659fds-assets-{account}-{region}/*]",
-        "Read of the CDK asset object (ml/ and the feature contracts) the build downloads as its source; the asset "
-        "key is a content hash decided at synth."),
-    *(Ack(f"{_ORCH}/ModelTrainer/Role/DefaultPolicy/Resource", f"AwsSolutions-IAM5[Action::{action}]", _L2_GRANT)
-      for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*", "s3:GetBucket*", "s3:GetObject*", "s3:List*")),
-    Ack(f"{_ORCH}/ModelTrainer/FailureEvents/EventsRole/DefaultPolicy/Resource",
-        "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-        "sns:Publish to the KMS-encrypted alerts topic needs GenerateDataKey* on the topic's key: aws-cdk-lib grant "
-        "on that one key (the alerts key), no other key."),
+    # The report job (infra/constructs/report_job.py): the same shape, plus its bucket and the rule starting it.
+    *_python_job_acks("ReportJob", "OrchestrationReportJobProject68468C66",
+                      "reports/, the chart code and dbt_project.yml",
+                      "Two statements without a resource type: sts:GetServiceBearerToken (conditioned on "
+                      "sts:AWSServiceName=codeartifact.amazonaws.com, CodeArtifact login) and the Data API's "
+                      "Describe/GetStatementResult/CancelStatement, conditioned on "
+                      "redshift-data:statement-owner-iam-userid = the caller (only the statements it submitted)."),
+    *_per_pack(f"{_ORCH}/ReportJob/Project/EventsRole/DefaultPolicy/Resource", "IAMNoInlinePolicy",
+               INLINE_POLICY + " (EventBridge's role starting the report build after a pipeline execution succeeds)"),
+    *_per_pack(f"{_ORCH}/ReportJob/ReportsBucket/Bucket/Resource", "S3BucketReplicationEnabled", NO_REPLICATION),
+    *(Ack(f"{_ORCH}/ReportJob/Role/DefaultPolicy/Resource",
+          f"AwsSolutions-IAM5[Resource::<OrchestrationReportJobReportsBucket8DCCC9CD.Arn>/{prefix}/*]",
+          f"s3:PutObject only, under {prefix}/ of the reports bucket: one PDF and one folder of CSVs per report "
+          "date, named at run time.") for prefix in ("regulatory", "executive")),
+    Ack(f"{_ORCH}/ReportJob/Role/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::{resource_prefix}-raw-bucket-arn/manifests/*]",
+        "s3:GetObject only, on the ingest job's batch manifests (manifests/<table>/<batch>.json; batch ids are "
+        "known only at run time) for the report's data-quality section - no raw data."),
+    Ack(f"{_ORCH}/ReportJob/Role/DefaultPolicy/Resource",
+        "AwsSolutions-IAM5[Resource::{resource_prefix}-artifacts-bucket-arn/dbt-runs/*]",
+        "s3:GetObject only, on the dbt artifacts of pipeline executions (run_results.json, sources.json under "
+        "dbt-runs/<execution id>/) for the report's data-quality section."),
     # EventBridge publishes Glue failure alerts through this role (the target's default would grant the service
     # principal the alerts key without a source-account condition).
     *_per_pack(f"{_ORCH}/GlueFailureEvents/EventsRole/DefaultPolicy/Resource", "IAMNoInlinePolicy",

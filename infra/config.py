@@ -54,6 +54,7 @@ _CODECONNECTIONS = re.compile(r"^arn:aws[a-z-]*:(codeconnections|codestar-connec
 # CloudWatch Logs accepts only these retention values (PutRetentionPolicy).
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                       3288, 3653)
+REPORT_RETENTION_DAYS = 1827  # five years, leap days included
 GLUE_WORKER_TYPES = ("G.025X", "G.1X", "G.2X", "G.4X", "G.8X")
 
 
@@ -151,6 +152,19 @@ class ModelsConfig:
 
 
 @dataclass(frozen=True)
+class ReportsConfig:
+    """The report job (infra/constructs/report_job.py): when it runs and how long its reports are locked."""
+
+    regulatory_after_pipeline: bool = True  # the regulatory report after every pipeline execution that succeeds
+    # Monthly by default: the 1st at 07:00 UTC, after the nightly pipeline and the retraining.
+    executive_schedule_expression: str = field(default="cron(0 7 1 * ? *)", metadata=check(
+        _SCHEDULE.match, "an EventBridge expression like cron(0 7 1 * ? *)"))
+    executive_enabled: bool = True
+    # 0 = no object lock (dev). Production must keep reports >= 5 years (checked in EnvironmentConfig).
+    object_lock_days: int = field(default=0, metadata=check(lambda v: 0 <= v <= 3650, "0 (off) or 1..3650"))
+
+
+@dataclass(frozen=True)
 class QuickSightConfig:
     """Who owns the QuickSight assets."""
 
@@ -201,6 +215,7 @@ class EnvironmentConfig:
     glue: GlueConfig = GlueConfig()
     pipeline: PipelineConfig = PipelineConfig()
     models: ModelsConfig = ModelsConfig()
+    reports: ReportsConfig = ReportsConfig()
     quicksight: QuickSightConfig = QuickSightConfig()
     cicd: CicdConfig = CicdConfig()
 
@@ -242,6 +257,10 @@ def _cross_field_errors(cfg: EnvironmentConfig) -> list[tuple[str, str]]:
     if cfg.production and r.audit_object_lock_days == 0:
         errors.append(("retention.audit_object_lock_days",
                        "production needs object lock on the audit trail bucket: set e.g. 365"))
+    if cfg.production and cfg.reports.object_lock_days < REPORT_RETENTION_DAYS:
+        errors.append(("reports.object_lock_days",
+                       f"{cfg.reports.object_lock_days} is below the 5-year record keeping of filed reports "
+                       f"(31 CFR 1010.430): set at least {REPORT_RETENTION_DAYS}"))
     return errors
 
 

@@ -10,8 +10,8 @@ Stack graph (arrows = "depends on"; there are no cycles, keep it that way):
       ^  QuickSight (data source, datasets, dashboards; Network, Warehouse) - only with a QuickSight principal
       ^  Orchestration (CodeBuild dbt runner, Lambdas, Step Functions, SNS, alarms; Storage, Network, Warehouse,
       |                 Ingestion's job names, QuickSight's dataset ids)
-      WarehouseBootstrap (schemas, roles, grants, masked views; Warehouse, Orchestration's dbt runner and
-                          model trainer roles)
+      WarehouseBootstrap (schemas, roles, grants, masked views; Warehouse, Orchestration's dbt runner,
+                          model trainer and report job roles)
       QuickSight also deploys after WarehouseBootstrap (its database user must exist first).
 
 A new stack goes in ``PlatformStage.__init__`` below, after the stacks it uses, with a fixed construct id — the id
@@ -95,6 +95,7 @@ class PlatformStage(Stage):
             logs_key=self.security.logs_key, lake=self.storage.lake, network=self.network.network,
             warehouse=self.warehouse.warehouse, dbt_runner_role=self.orchestration.orchestration.dbt_runner.role,
             model_trainer_role=self.orchestration.orchestration.model_trainer.role,
+            report_job_role=self.orchestration.orchestration.report_job.role,
             description="Redshift schemas, roles, grants and masked views (SQL via the Data API)", **common)
 
         if self.quicksight:

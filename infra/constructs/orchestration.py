@@ -41,6 +41,7 @@ from constructs import Construct
 from infra.constructs import pipeline_alarms, pipeline_states
 from infra.constructs.dbt_runner import DbtRunner
 from infra.constructs.model_trainer import ModelTrainer
+from infra.constructs.report_job import ReportJob
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDAS_DIR = REPO_ROOT / "lambdas"
@@ -78,7 +79,7 @@ def powertools_layer_dir() -> str:
 class Orchestration(Construct):
     """Attributes: ``state_machine``, ``topic`` (alerts), ``notices_topic``, ``dbt_runner``, ``start_pipeline``, ``start_dbt_build``,
     ``dbt_build_callback``, ``pipeline_turn`` (lambda Functions), ``glue_failure_rule``, ``lambda_security_group``, ``dead_letter_queue``,
-    ``schedule``, ``model_trainer`` (monthly retraining), ``alarms`` (by name), ``dashboard``, ``metrics_namespace``.
+    ``schedule``, ``model_trainer`` (monthly retraining), ``report_job``, ``alarms`` (by name), ``dashboard``, ``metrics_namespace``.
     """
 
     def __init__(
@@ -93,6 +94,8 @@ class Orchestration(Construct):
         data_key: kms.IKey,
         logs_key: kms.IKey,
         artifacts_bucket: s3.IBucket,
+        raw_bucket: s3.IBucket,
+        access_logs_bucket: s3.IBucket,
         workgroup_name: str,
         workgroup_arn: str,
         workgroup_security_group: ec2.ISecurityGroup,
@@ -109,6 +112,11 @@ class Orchestration(Construct):
         retrain_enabled: bool,
         training_compute: str,
         training_timeout: Duration,
+        executive_schedule_expression: str,
+        executive_enabled: bool,
+        regulatory_after_pipeline: bool,
+        reports_object_lock_days: int,
+        noncurrent_version_expiry_days: int,
         log_retention: logs.RetentionDays,
         removal_policy: RemovalPolicy,
         ingest_date_argument: str = "--ingest_date",
@@ -359,6 +367,20 @@ class Orchestration(Construct):
             notices_topic=self.notices_topic, dead_letter_queue=self.dead_letter_queue,
             schedule_expression=retrain_schedule_expression, schedule_enabled=retrain_enabled,
             compute_type=TRAINING_COMPUTE_TYPES[training_compute], timeout=training_timeout,
+            log_retention=log_retention, removal_policy=removal_policy,
+        )
+
+        # --- reports (regulatory after each published batch, executive monthly; alerts when a build fails) -----
+        self.report_job = ReportJob(
+            self, "ReportJob", name_prefix=name_prefix, dbt_runner=self.dbt_runner, state_machine=self.state_machine,
+            vpc=vpc, subnets=subnets, endpoint_security_group=endpoint_security_group,
+            workgroup_security_group=workgroup_security_group, data_key=data_key, logs_key=logs_key,
+            access_logs_bucket=access_logs_bucket, raw_bucket=raw_bucket, artifacts_bucket=artifacts_bucket,
+            workgroup_name=workgroup_name, workgroup_arn=workgroup_arn, database_name=database_name,
+            alerts_topic=self.topic, notices_topic=self.notices_topic, dead_letter_queue=self.dead_letter_queue,
+            executive_schedule_expression=executive_schedule_expression, executive_enabled=executive_enabled,
+            regulatory_after_pipeline=regulatory_after_pipeline, object_lock_days=reports_object_lock_days,
+            noncurrent_version_expiry_days=noncurrent_version_expiry_days,
             log_retention=log_retention, removal_policy=removal_policy,
         )
 

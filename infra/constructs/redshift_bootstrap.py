@@ -48,6 +48,7 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt"
 
 DBT_ROLE = "dbt_runner"
 TRAINER_ROLE = "model_trainer"
+REPORT_ROLE = "report_reader"
 QUICKSIGHT_ROLE = "quicksight_reader"
 ANALYST_ROLE = "analyst"
 # Where the Lambda puts the quoted md5 hash of the password it reads from ``Statement.password_secret``
@@ -213,10 +214,15 @@ def staging_views(project_dir: Path = DBT_PROJECT_DIR,
 
 def bootstrap_statements(*, schemas: DbtSchemas, external_schema: str, glue_database: str, spectrum_role_arn: str,
                          dbt_role_name: str, views: Sequence[StagingView], quicksight_user: str = "",
-                         quicksight_secret_arn: str = "", trainer_role_name: str = "") -> list[Statement]:
+                         quicksight_secret_arn: str = "", trainer_role_name: str = "",
+                         report_role_name: str = "") -> list[Statement]:
     """The ordered SQL of the bootstrap. Names are what CloudFormation shows when one fails. ``quicksight_user`` (with
     the ARN of its login secret): QuickSight's password user, granted ``quicksight_reader``; empty = no such user.
-    ``trainer_role_name``: the model trainer's IAM role, whose database user gets ``model_trainer``; empty = none."""
+    ``trainer_role_name`` / ``report_role_name``: the model trainer's / report job's IAM role, whose database user
+    gets ``model_trainer`` / ``report_reader``; empty = none."""
+    readers = [(role, iam_role, label) for role, iam_role, label in (
+        (TRAINER_ROLE, trainer_role_name, "model trainer user"), (REPORT_ROLE, report_role_name, "report job user"))
+        if iam_role]
     dbt_user = f"IAMR:{dbt_role_name}"
     marts, staging = schemas.of("marts"), schemas.of("staging")
     masked = staging + MASKED_SUFFIX
@@ -231,7 +237,7 @@ def bootstrap_statements(*, schemas: DbtSchemas, external_schema: str, glue_data
         f"create external schema if not exists {_ident(external_schema)} from data catalog database "
         f"{_literal(glue_database)} iam_role {_literal(spectrum_role_arn)}",
     ))
-    for role in (DBT_ROLE, QUICKSIGHT_ROLE, ANALYST_ROLE, *((TRAINER_ROLE,) if trainer_role_name else ())):
+    for role in (DBT_ROLE, QUICKSIGHT_ROLE, ANALYST_ROLE, *(r for r, _, _ in readers)):
         out.append(Statement(f"create role {role}", f"create role {_ident(role)}",
                              skip_if=f"select 1 from svv_roles where role_name = {_literal(role)}"))
     # The CodeBuild role's user is created on first login by GetCredentials; create it now so it can be granted
@@ -246,11 +252,10 @@ def bootstrap_statements(*, schemas: DbtSchemas, external_schema: str, glue_data
                              f"grant usage, create on schema {_ident(schema)} to role {DBT_ROLE}"))
     for role in (QUICKSIGHT_ROLE, ANALYST_ROLE):
         out.extend(_read_grants(role, marts, dbt_user))
-    if trainer_role_name:
-        trainer_user = f"IAMR:{trainer_role_name}"
-        out.extend(_iam_user(trainer_user, TRAINER_ROLE, label="model trainer user"))
+    for role, iam_role, label in readers:
+        out.extend(_iam_user(f"IAMR:{iam_role}", role, label=label))
         for schema in (schemas.of("features"), marts):
-            out.extend(_read_grants(TRAINER_ROLE, schema, dbt_user))
+            out.extend(_read_grants(role, schema, dbt_user))
     for view in views:
         relation = f"{_ident(masked)}.{_ident(view.model)}"
         select = ",\n  ".join(expr if expr == col else f"{expr} as {_ident(col)}" for col, expr in view.columns)
@@ -321,6 +326,7 @@ class RedshiftBootstrap(Construct):
         spectrum_role_arn: str,
         dbt_role_name: str,
         trainer_role_name: str,
+        report_role_name: str,
         dbt_target: str,
         quicksight_login: DatabaseLogin | None,
         vpc: ec2.IVpc,
@@ -342,6 +348,7 @@ class RedshiftBootstrap(Construct):
             quicksight_user=quicksight_login.username if quicksight_login else "",
             quicksight_secret_arn=quicksight_login.secret.secret_arn if quicksight_login else "",
             trainer_role_name=trainer_role_name,
+            report_role_name=report_role_name,
         )
 
         self.security_group = ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, allow_all_outbound=False,

@@ -32,6 +32,9 @@ class OrchestrationStack(Stack):
             lake.artifacts.bucket_arn, name=f"{config.resource_prefix}-artifacts-bucket-arn")
         artifacts = s3.Bucket.from_bucket_attributes(self, "ArtifactsBucket", bucket_arn=artifacts_arn,
                                                      encryption_key=data_key)
+        # The raw bucket the same way (the report job reads the ingest manifests under manifests/).
+        raw_arn = Stack.of(lake.raw).export_value(lake.raw.bucket_arn, name=f"{config.resource_prefix}-raw-bucket-arn")
+        raw = s3.Bucket.from_bucket_attributes(self, "RawBucket", bucket_arn=raw_arn, encryption_key=data_key)
         self.orchestration = Orchestration(
             self,
             "Orchestration",
@@ -42,6 +45,8 @@ class OrchestrationStack(Stack):
             data_key=data_key,
             logs_key=logs_key,
             artifacts_bucket=artifacts,
+            raw_bucket=raw,
+            access_logs_bucket=lake.access_logs,
             workgroup_name=warehouse.workgroup_name,
             workgroup_arn=warehouse.workgroup_arn,
             workgroup_security_group=warehouse.security_group,
@@ -59,6 +64,11 @@ class OrchestrationStack(Stack):
             retrain_enabled=config.models.retrain_enabled,
             training_compute=config.models.training_compute,
             training_timeout=Duration.minutes(config.models.training_timeout_minutes),
+            executive_schedule_expression=config.reports.executive_schedule_expression,
+            executive_enabled=config.reports.executive_enabled,
+            regulatory_after_pipeline=config.reports.regulatory_after_pipeline,
+            reports_object_lock_days=config.reports.object_lock_days,
+            noncurrent_version_expiry_days=config.retention.noncurrent_version_expiry_days,
             log_retention=log_retention(config),
             removal_policy=removal_policy(config),
         )

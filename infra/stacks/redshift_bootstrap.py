@@ -19,7 +19,7 @@ class RedshiftBootstrapStack(Stack):
 
     def __init__(self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, data_key: kms.IKey,
                  logs_key: kms.IKey, lake: DataLake, network: PlatformNetwork, warehouse: Warehouse,
-                 dbt_runner_role: iam.IRole, model_trainer_role: iam.IRole, **kwargs: Any) -> None:
+                 dbt_runner_role: iam.IRole, model_trainer_role: iam.IRole, report_job_role: iam.IRole, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.bootstrap = RedshiftBootstrap(
             self,
@@ -33,6 +33,7 @@ class RedshiftBootstrapStack(Stack):
             spectrum_role_arn=warehouse.spectrum_role.role_arn,
             dbt_role_name=dbt_runner_role.role_name,
             trainer_role_name=model_trainer_role.role_name,
+            report_role_name=report_job_role.role_name,
             # dbt/profiles.yml has one Redshift target per environment, named like it.
             dbt_target=config.name,
             quicksight_login=warehouse.quicksight_login,

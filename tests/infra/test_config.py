@@ -113,6 +113,7 @@ def test_bad_value_is_one_line_naming_field_and_fix(environments, env, path, val
 CROSS_FIELD = [
     ("dev", {"warehouse.base_rpu": 64, "warehouse.max_rpu": 32}, "warehouse.max_rpu", "max_rpu >= base_rpu"),
     ("prod", {"removal_policy": "destroy"}, "removal_policy", '"retain"'),
+    ("prod", {"reports.object_lock_days": 365}, "reports.object_lock_days", "5-year record keeping"),
     ("prod", {"retention.audit_object_lock_days": 0}, "retention.audit_object_lock_days", "object lock"),
     ("dev", {"retention.raw_infrequent_access_days": 400}, "retention.raw_glacier_days", "greater than"),
 ]

@@ -7,7 +7,6 @@ import dataclasses
 import importlib.metadata
 import importlib.util
 import json
-import re
 from pathlib import Path
 
 import boto3
@@ -209,12 +208,9 @@ def test_the_redshift_reader_signs_in_with_iam_and_returns_a_frame():
 
 
 def test_the_trainers_pins_are_the_installed_versions():
-    pins = {}
-    for line in (REPO_ROOT / "infra/assets/model_trainer/requirements.txt").read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if "==" in line:
-            name, version = line.split("==", 1)
-            pins[re.sub(r"[-_.]+", "-", name).lower()] = version
+    from tests.orchestration.test_dbt_runner import _pins
+
+    pins = _pins(REPO_ROOT / "infra/assets/model_trainer/requirements.txt")
     assert {"scikit-learn", "numpy", "pandas", "duckdb", "redshift-connector", "pyyaml"} <= set(pins)
     differing = {n: (v, importlib.metadata.version(n)) for n, v in pins.items() if importlib.metadata.version(n) != v}
     assert not differing, f"trainer pins differ from what the tests run: {differing}"

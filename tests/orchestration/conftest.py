@@ -34,7 +34,8 @@ def _tiny_app_templates() -> dict[str, dict]:
         subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
         endpoint_security_group=ec2.SecurityGroup(stack, "Endpoints", vpc=vpc),
         data_key=kms.Key(stack, "DataKey"), logs_key=kms.Key(stack, "LogsKey"),
-        artifacts_bucket=s3.Bucket(stack, "Artifacts"), workgroup_name="fintech-dev",
+        artifacts_bucket=s3.Bucket(stack, "Artifacts"), raw_bucket=s3.Bucket(stack, "Raw"),
+        access_logs_bucket=s3.Bucket(stack, "AccessLogs"), workgroup_name="fintech-dev",
         workgroup_arn="arn:aws:redshift-serverless:eu-west-1:111111111111:workgroup/0000",
         workgroup_security_group=ec2.SecurityGroup(stack, "Workgroup", vpc=vpc), database_name="analytics",
         dbt_target="dev",
@@ -44,6 +45,8 @@ def _tiny_app_templates() -> dict[str, dict]:
         alert_emails=["ops@example.com"], schedule_expression="cron(0 3 * * ? *)", schedule_enabled=True,
         usage_limit_rpu_hours=200, usage_limit_period="monthly", retrain_schedule_expression="cron(0 6 1 * ? *)",
         retrain_enabled=True, training_compute="medium", training_timeout=Duration.minutes(120),
+        executive_schedule_expression="cron(0 7 1 * ? *)", executive_enabled=True, regulatory_after_pipeline=True,
+        reports_object_lock_days=0, noncurrent_version_expiry_days=90,
         log_retention=logs.RetentionDays.ONE_YEAR,
         removal_policy=RemovalPolicy.RETAIN,
     )

@@ -23,6 +23,14 @@ def role_statements(template: dict, project: dict) -> list[dict]:
             for st in p["Properties"]["PolicyDocument"]["Statement"]]
 
 
+def staged_files(build, project: dict) -> list[str]:
+    """The files of a CodeBuild project's S3 source asset as synthesis staged them."""
+    asset = project["Source"]["Location"].split("/")[-1].split(".")[0]
+    (staged,) = [d / f"asset.{asset}" for d in (build.outdir, build.outdir / f"assembly-{build.config.stage_id}")
+                 if (d / f"asset.{asset}").is_dir()]
+    return sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file())
+
+
 def listed(value) -> list:
     return value if isinstance(value, list) else [value]
 
@@ -77,10 +85,7 @@ def test_the_trainer_reads_redshift_by_iam_and_writes_only_the_models_prefix(syn
 def test_the_trainer_ships_only_the_ml_package_and_the_feature_contracts(synth):
     dev = synth["dev"]
     _, project = trainer(dev.template("Orchestration"))
-    asset = project["Source"]["Location"].split("/")[-1].split(".")[0]
-    (staged,) = [d / f"asset.{asset}" for d in (dev.outdir, dev.outdir / f"assembly-{dev.config.stage_id}")
-                 if (d / f"asset.{asset}").is_dir()]
-    files = sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file())
+    files = staged_files(dev, project)
     assert "ml/retrain.py" in files and "dbt/dbt_project.yml" in files
     assert "infra/assets/model_trainer/requirements.txt" in files
     assert all(f.startswith(("ml/", "dbt/dbt_project.yml", "dbt/models/features/", "infra/assets/model_trainer/"))
