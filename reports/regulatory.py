@@ -54,7 +54,7 @@ def latest_date(read) -> date:
 
 def quality_tables(q: QualityInputs) -> dict[str, pd.DataFrame]:
     rows = []
-    for m in q.manifests:
+    for m in sorted(q.manifests, key=lambda m: str(m.get("ingested_at", ""))):  # oldest first: "last" is the latest
         reasons = m.get("quarantine_reasons") or {}
         base = {"source": m.get("table"), "batch_id": m.get("batch_id"), "status": m.get("status"),
                 "rows_in": m.get("rows_in", 0), "rows_quarantined": m.get("rows_quarantined", 0)}
@@ -64,9 +64,14 @@ def quality_tables(q: QualityInputs) -> dict[str, pd.DataFrame]:
             rows.append({**base, "reason": "", "rows": 0})
     quarantine = pd.DataFrame(rows, columns=["source", "batch_id", "status", "rows_in", "rows_quarantined", "reason",
                                              "rows"])
-    by_source = (quarantine.drop_duplicates(["source", "batch_id"]).groupby("source", as_index=False)
-                 [["rows_in", "rows_quarantined"]].sum() if not quarantine.empty else
-                 pd.DataFrame(columns=["source", "rows_in", "rows_quarantined"]))
+    batches = quarantine.drop_duplicates(["source", "batch_id"])
+    by_source = (batches.groupby("source", as_index=False)
+                 .agg(batches=("batch_id", "count"), rows_in=("rows_in", "sum"),
+                      rows_quarantined=("rows_quarantined", "sum"),
+                      last_status=("status", "last"), last_batch=("batch_id", "last"))
+                 if not quarantine.empty else
+                 pd.DataFrame(columns=["source", "batches", "rows_in", "rows_quarantined", "last_status",
+                                       "last_batch"]))
     results = (q.run_results or {}).get("results", [])
     tests = pd.DataFrame([{"kind": r["unique_id"].split(".")[0], "status": r.get("status")} for r in results
                           if r["unique_id"].split(".")[0] in ("test", "unit_test")], columns=["kind", "status"])
@@ -188,8 +193,9 @@ def _document(d: date, t: dict[str, pd.DataFrame]) -> pdf.Document:
             "4. Data quality behind this report",
             ["Rows the ingest job quarantined (kept with their reason, never lost), the dbt tests of the build the "
              "marts come from, and source freshness."],
-            [pdf.Table("Rows in and quarantined per source", t["quarantine_by_source"],
-                       {"source": "Source", "rows_in": "Rows in", "rows_quarantined": "Quarantined"},
+            [pdf.Table("Rows in and quarantined per source, and each source's last ingest", t["quarantine_by_source"],
+                       {"source": "Source", "batches": "Batches", "rows_in": "Rows in",
+                        "rows_quarantined": "Quarantined", "last_batch": "Last batch", "last_status": "Its status"},
                        "No ingest manifest was found for this run."),
              pdf.Table("Quarantine reasons", t["quarantine_reasons"],
                        {"source": "Source", "batch_id": "Batch", "reason": "Reason", "rows": "Rows"},

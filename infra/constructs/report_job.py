@@ -81,7 +81,8 @@ class ReportJob(Construct):
         self.bucket = SecureBucket(
             self, "ReportsBucket", encryption_key=data_key, access_logs_bucket=access_logs_bucket,
             removal_policy=RemovalPolicy.RETAIN if object_lock_days else removal_policy,
-            noncurrent_version_expiry_days=max(noncurrent_version_expiry_days, object_lock_days),
+            # locked versions outlive this rule by law: S3 expires a non-current version only once unlocked
+            noncurrent_version_expiry_days=noncurrent_version_expiry_days,
             object_lock_days=object_lock_days,
         ).bucket
         job = python_job(

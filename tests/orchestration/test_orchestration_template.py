@@ -129,7 +129,7 @@ def test_every_task_state_has_a_catch_to_the_alert(orchestration, dev):
 def test_schedule_and_alert_recipients_come_from_config(synth, env):
     template, config = synth[env].template("Orchestration"), synth[env].config
     (schedule,) = [r["Properties"] for k, r in resources(template, "AWS::Scheduler::Schedule").items()
-                   if "ModelTrainer" not in k]
+                   if "ModelTrainer" not in k and "ReportJob" not in k]
     assert schedule["ScheduleExpression"] == config.pipeline.schedule_expression
     assert schedule["State"] == ("ENABLED" if config.pipeline.schedule_enabled else "DISABLED")
     assert json.loads(schedule["Target"]["Input"])["trigger"] == "schedule"
@@ -158,7 +158,8 @@ def test_alarms_cover_pipeline_glue_lambdas_dlq_dbt_tests_and_redshift(orchestra
 def test_callback_rule_matches_only_this_projects_builds(orchestration):
     project_id = dbt_project(orchestration)[0]
     rules = [r["Properties"] for k, r in resources(orchestration, "AWS::Events::Rule").items()
-             if "aws.codebuild" in r["Properties"]["EventPattern"]["source"] and "ModelTrainer" not in k]
+             if "aws.codebuild" in r["Properties"]["EventPattern"]["source"]
+             and "ModelTrainer" not in k and "ReportJob" not in k]
     (rule,) = rules
     assert rule["EventPattern"]["detail"]["project-name"] == [{"Ref": project_id}]
     assert rule["Targets"][0]["DeadLetterConfig"]["Arn"]

@@ -51,7 +51,7 @@ select
     count(*) as alerts,
     sum(case when a.entity_type = 'transaction' then 1 else 0 end) as transaction_alerts,
     sum(case when a.entity_type = 'login' then 1 else 0 end) as login_alerts,
-    coalesce(sum(a.amount_usd), 0) as amount_usd,
+    cast(coalesce(sum(a.amount_usd), 0) as numeric(38, 2)) as amount_usd,
     min(a.alert_at) as first_activity_at,
     max(a.alert_at) as last_activity_at,
     max(a.fraud_score) as max_rules_score,
