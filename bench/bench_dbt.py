@@ -83,6 +83,25 @@ def run_bare_sql(target_path: Path, dbt_db: Path, work: Path) -> float:
     return seconds
 
 
+def hold_back_last_day(lake: Path, held: Path) -> str:
+    """Move the last ingest day of every raw table out of the lake (to `held`); -> that day's folder name."""
+    last = sorted(p.name for p in (lake / "raw" / "transactions").iterdir())[-1]
+    for table in load_all():
+        src = lake / "raw" / table / last
+        if src.exists():
+            (held / table).mkdir(parents=True, exist_ok=True)
+            shutil.move(str(src), str(held / table / last))
+    return last
+
+
+def restore_last_day(lake: Path, held: Path, last: str) -> None:
+    """Put the held-back day back: the next `dbt run` ingests one new day."""
+    for table in load_all():
+        src = held / table / last
+        if src.exists():
+            shutil.move(str(src), str(lake / "raw" / table / last))
+
+
 def bench_scale(name: str, config: dict, work: Path) -> list[Measurement]:
     from synthetic_bank import BankConfig, generate
 
@@ -91,13 +110,8 @@ def bench_scale(name: str, config: dict, work: Path) -> list[Measurement]:
     lake = work / "lake"
     counts = write_raw_lake(bank.landing, lake)
     prepare = time.perf_counter() - started
-    days = sorted(p.name for p in (lake / "raw" / "transactions").iterdir())
     held = work / "held"
-    for table in load_all():  # hold back the last ingest day of every table
-        src = lake / "raw" / table / days[-1]
-        if src.exists():
-            (held / table).mkdir(parents=True, exist_ok=True)
-            shutil.move(str(src), str(held / table / days[-1]))
+    last = hold_back_last_day(lake, held)
 
     db = work / "fintech_analytics.duckdb"
     env = dbt_env(DBT_RAW_ROOT=str(lake), DBT_DUCKDB_PATH=str(db))
@@ -105,10 +119,7 @@ def bench_scale(name: str, config: dict, work: Path) -> list[Measurement]:
     _timed_dbt(["seed"], target, env)
     full, full_cpu = _timed_dbt(["run", "--full-refresh"], target, env)
     bare = run_bare_sql(target, db, work)  # same data, same compiled SQL as the full build just measured
-    for table in load_all():
-        src = held / table / days[-1]
-        if src.exists():
-            shutil.move(str(src), str(lake / "raw" / table / days[-1]))
+    restore_last_day(lake, held, last)
     incremental, incremental_cpu = _timed_dbt(["run"], target, env)
     txns = counts["transactions"]
     detail = f"{txns:,} transactions, {counts['accounts']:,} account-days, {counts['login_activity']:,} logins"
