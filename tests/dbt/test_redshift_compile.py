@@ -65,6 +65,32 @@ def test_prod_compiles_offline_and_every_model_parses_as_redshift(redshift_compi
     assert checked == len(models)
 
 
+LIVE_MARK = "2026-10-30"
+
+
+@pytest.fixture(scope="module")
+def redshift_live_compiled(tmp_path_factory):
+    """The prod SQL a daily run sends: the high-water marks rendered as date literals, as a live run inlines them."""
+    target_path = tmp_path_factory.mktemp("dbt_redshift_live") / "target"
+    run = run_dbt(["compile", "--no-populate-cache", "--vars",
+                   f"{{offline_compile: true, offline_high_water_mark: '{LIVE_MARK}'}}"],
+                  target="prod", target_path=target_path, env=dbt_env(REDSHIFT_HOST="offline-compile.invalid"))
+    assert run.returncode == 0, run.output[-4000:]
+    return target_path
+
+
+def test_the_live_daily_sql_parses_as_redshift_and_bounds_each_read_by_a_literal(redshift_live_compiled):
+    manifest = json.loads((redshift_live_compiled / "manifest.json").read_text())
+    incremental = {n["name"]: n["compiled_code"] for n in manifest["nodes"].values()
+                   if n["resource_type"] == "model" and n["config"]["materialized"] == "incremental"}
+    assert len(incremental) == len(INCREMENTAL_MODELS)
+    for name, sql in incremental.items():
+        assert not redshift_violations(sql), (name, redshift_violations(sql))
+        # the mark minus lookback_days (3), as a literal: no scalar subquery on the model's own table left
+        assert "cast('2026-10-27' as date)" in sql, name
+        assert "dateadd(day, -3, cast(max(" not in sql, name
+
+
 @pytest.mark.parametrize("sql, problem", [
     ("select count(*) filter (where x > 1) from t", "aggregate FILTER clause"),
     ("select sum(x) over (order by d range between interval '1 day' preceding and current row) from t",

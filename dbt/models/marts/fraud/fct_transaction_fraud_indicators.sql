@@ -4,6 +4,8 @@
         unique_key='transaction_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
+        dist='customer_id',
+        sort=['transaction_at'],
     )
 }}
 {#- Rules, weights and thresholds: macros/scoring.sql and the vars in dbt_project.yml; described in
