@@ -42,3 +42,16 @@
     + case when {{ seconds_between('lag(' ~ ts ~ ', ' ~ k ~ ') over (partition by ' ~ partition_by ~ ' order by ' ~ order_by ~ ')', ts) }} <= {{ window_seconds }} then 1 else 0 end
   {%- endfor %})
 {%- endmacro %}
+
+{#- Incremental models of whole rows derived from an incremental upstream - filters and date aggregates, e.g.
+    fraud_alerts, fraud_geo_risk_summary - replace a window instead of merging keys: a pre-hook deletes every row
+    from `since` on (all of them when since is none: a full recompute into the existing table), the model
+    inserts what it computes for the same window (incremental_strategy 'append'). delete+insert on a key could
+    not remove a row that no longer qualifies (an alert whose score fell below the threshold after late rows
+    arrived). `since` must be at most the upstream's own window start: a model's own mark minus the same
+    lookback_days is, as long as its rows never run ahead of the upstream's. Empty on a first or full build. -#}
+{% macro delete_window(column, since) -%}
+  {%- if is_incremental() -%}
+    delete from {{ this }}{% if since is not none %} where {{ column }} >= {{ since }}{% endif %}
+  {%- endif -%}
+{%- endmacro %}

@@ -10,13 +10,14 @@ another is built once from the whole lake. Every table model must hold the same 
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from scripts.raw_lake import write_raw_lake
-from tests.fixtures.dbt import INCREMENTAL_MODELS, dbt_env, run_dbt
+from tests.fixtures.dbt import INCREMENTAL_MODELS, WINDOW_MODELS, dbt_env, run_dbt
 
 LATE_ROWS = 25
 LATE_BY_DAYS = 3  # within the default lookback_days (3) of the day before the one they arrive in
@@ -87,7 +88,13 @@ def test_each_day_runs_the_incremental_path(daily_builds):
     run_sql = {p.stem: p.read_text() for p in (work / "target_daily" / "run").rglob("*.sql")}
     for model in INCREMENTAL_MODELS:
         name = model.split(".")[1]
-        assert "delete from" in run_sql[name] and "insert into" in run_sql[name], name
+        assert "insert into" in run_sql[name], name
+        assert ("delete from" in run_sql[name]) == (model not in WINDOW_MODELS), name  # those delete in a pre-hook
+    run_log = (work / "target_daily" / "logs" / "dbt.log").read_text()
+    for model in WINDOW_MODELS:
+        table = model.split(".")[1]
+        # the window replaced: rows from a literal date on, never the whole table
+        assert re.search(rf'delete from "fintech_analytics"\."analytics_marts"\."{table}" where \w+ >= cast\(', run_log), table
     compiled = next((work / "target_daily" / "compiled").rglob("int_transactions_enriched.sql")).read_text()
     assert "select cast(cast(max(" not in compiled  # the mark is a literal, not a scalar subquery
     assert compiled.count("_ingested_at >= cast(") >= 2  # transactions and prior-day accounts read recent batches only

@@ -1,6 +1,17 @@
-{{ config(dist='customer_id', sort=['alert_at']) }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_window('alert_at', fraud_alerts_since()) }}",
+        dist='customer_id',
+        sort=['alert_at'],
+    )
+}}
 -- One row per alert: transactions whose rules' score reaches var fraud_alert_threshold or whose promoted model's
 -- probability reaches var fraud_model_threshold (reason code MODEL), and logins whose score reaches the threshold.
+-- Daily runs replace the alerts from fraud_alerts_since() on (macros/scoring.sql): the window the indicators,
+-- the model scores and the login anomalies rewrote, not every alert of history.
+{%- set since = fraud_alerts_since() %}
 
 with transaction_alerts as (
     select
@@ -30,8 +41,15 @@ with transaction_alerts as (
         t.merchant_country as country,
         t.is_confirmed_fraud
     from {{ ref('fct_transaction_fraud_indicators') }} as t
-    left join {{ ref('fct_transaction_model_scores') }} as m on t.transaction_id = m.transaction_id
-    where t.fraud_score >= {{ var('fraud_alert_threshold') }} or coalesce(m.is_model_alert, false)
+    left join {{ ref('fct_transaction_model_scores') }} as m
+        on t.transaction_id = m.transaction_id
+        {%- if since is not none %}
+        and m.transaction_at >= {{ since }}
+        {%- endif %}
+    where (t.fraud_score >= {{ var('fraud_alert_threshold') }} or coalesce(m.is_model_alert, false))
+    {%- if since is not none %}
+      and t.transaction_at >= {{ since }}
+    {%- endif %}
 ),
 
 login_alerts as (
@@ -53,6 +71,9 @@ login_alerts as (
         cast(null as boolean) as is_confirmed_fraud
     from {{ ref('fct_login_anomalies') }}
     where anomaly_score >= {{ var('fraud_alert_threshold') }}
+    {%- if since is not none %}
+      and login_at >= {{ since }}
+    {%- endif %}
 )
 
 select * from transaction_alerts

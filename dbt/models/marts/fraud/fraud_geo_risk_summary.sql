@@ -1,6 +1,17 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_window('transaction_date', lookback_start('transaction_date') if is_incremental() else none) }}",
+        dist='even',
+        sort=['transaction_date'],
+    )
+}}
+{%- set since = lookback_start('transaction_date') if is_incremental() else none %}
 -- Transactions, alerts and scores per merchant country and transaction date: the date grain lets dashboard date
 -- controls filter it (counts and amounts add up over dates; sum_fraud_score / transaction_count gives the mean
--- score of any date range, because a mean of daily means would weight quiet days like busy ones).
+-- score of any date range, because a mean of daily means would weight quiet days like busy ones). Daily runs replace
+-- the days the fraud indicators rewrote (macro delete_window), not every day of history.
 with transactions as (
     select
         coalesce(merchant_country, 'unknown') as country,
@@ -13,6 +24,9 @@ with transactions as (
         latitude,
         longitude
     from {{ ref('fct_transaction_fraud_indicators') }}
+    {%- if since is not none %}
+    where transaction_at >= {{ since }}
+    {%- endif %}
 )
 
 select
