@@ -27,6 +27,10 @@ from glue_jobs.ingest.schema import RAW_RECORD, SOURCE_FILE
 log = logging.getLogger(__name__)
 
 DEFAULT_QUARANTINE_THRESHOLD = 0.05
+# Rows per raw Parquet file when a batch's rows are shuffled before the write (duplicate keys): one day of a large
+# bank's transactions (10 M) becomes ~5 files written by ~5 tasks, never one task holding the whole day. ~2 M
+# transaction rows are ~100 MB of Parquet, inside the 64 MB - 1 GB Spectrum reads best.
+RAW_ROWS_PER_FILE = 2_000_000
 _COUNTS = ("rows_in", "rows_valid", "rows_quarantined", "rows_warned")
 _PARTITION_DIR = re.compile(rf"(?:^|/){INGEST_PARTITION}=(\d{{4}}-\d{{2}}-\d{{2}})(?:/|$)")
 # Session settings the transforms rely on; applied to whatever session the caller hands in (Glue or local).
@@ -211,6 +215,7 @@ def ingest_table(
     ingest_dates: list[str] | None = None,
     quarantine_threshold: float = DEFAULT_QUARANTINE_THRESHOLD,
     now: datetime | None = None,
+    rows_per_file: int = RAW_ROWS_PER_FILE,
 ) -> Manifest:
     """Ingest every landing file of `contract`'s table (optionally only `ingest_dates`) as batch `batch_id`.
 
@@ -276,7 +281,10 @@ def ingest_table(
                     bucket[token] = bucket.get(token, 0) + n
             # Skipping an empty side saves a Spark job; its stale partitions are cleared below.
             if any(s["rows_valid"] for s in stats.values()):
-                _write(tf.raw_rows(checked, contract, batch_id, now), raw_uri, cluster=has_duplicates)
+                files = -(-max(s["rows_valid"] for s in stats.values()) // rows_per_file)
+                _write(tf.raw_rows(checked, contract, batch_id, now), raw_uri, cluster=has_duplicates,
+                       files_per_date=files, dates=sum(1 for s in stats.values() if s["rows_valid"]),
+                       key=contract.primary_key)
             if any(s["rows_quarantined"] for s in stats.values()):
                 # Few rows: clustering them by date is a cheap shuffle and avoids a tiny file per read partition.
                 _write(tf.quarantine_rows(checked, contract, batch_id), quarantine_uri, cluster=True)
@@ -327,12 +335,18 @@ def _files_ending_inside_quotes(spark: SparkSession, storage: "_Storage", valida
     return {f: last[f][0] for f in tf.files_with_odd_quotes(lines)}
 
 
-def _write(df: DataFrame, uri: str, *, cluster: bool) -> None:
+def _write(df: DataFrame, uri: str, *, cluster: bool, files_per_date: int = 1, dates: int = 1,
+           key: list[str] | None = None) -> None:
     """Parquet partitioned by ingest date; dynamic partition overwrite replaces exactly the dates this batch
-    carries. ``cluster`` shuffles rows by date first (one file per date per batch, small-file friendly for
-    Spectrum/DuckDB); without it each read partition writes the dates it holds (Spark sorts locally by the
-    partition column), which is one file per date when the rows are still in landing-file order."""
-    if cluster:
+    carries. ``cluster`` shuffles rows by date first (few files per date per batch, small-file friendly for
+    Spectrum/DuckDB): into ``files_per_date`` buckets of each date by a hash of ``key``, so a daily batch (one date)
+    is written by that many tasks, not funnelled through one; without it each read partition (a landing file's
+    split) writes the dates it holds (Spark sorts locally by the partition column), in parallel, one file per
+    date when the rows are still in landing-file order."""
+    if cluster and files_per_date > 1 and key:
+        bucket = F.pmod(F.xxhash64(*[F.col(k) for k in key]), F.lit(files_per_date))
+        df = df.repartition(files_per_date * dates, INGEST_PARTITION, bucket)
+    elif cluster:
         df = df.repartition(INGEST_PARTITION)
     (
         df.write.mode("overwrite")

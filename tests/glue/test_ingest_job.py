@@ -207,3 +207,38 @@ def test_other_ingest_dates_are_left_alone(spark, tmp_path):
     m = ingest_one(spark, "transactions", landing, tmp_path / "lake", "only-2nd", ingest_dates=["2024-03-02"])
     assert m.ingest_dates == ["2024-03-02"] and m.rows_in == 1
     assert {r["_batch_id"] for r in read(tmp_path, "raw")} == {"all", "only-2nd"}
+
+
+def _raw_files_of_day(root: Path) -> list[Path]:
+    return sorted((root / "lake" / "raw" / "transactions" / f"ingest_date={DAY}").glob("*.parquet"))
+
+
+def test_a_days_batch_is_written_by_many_tasks_not_one(spark, tmp_path):
+    """One day's batch is one ingest date: a write shuffled by that date alone would put the whole day in one
+    task (10 M transactions in one executor's memory and one file). With duplicate keys in the batch (the path
+    that shuffles before writing) the day is spread over ceil(rows / rows_per_file) hash buckets of the key;
+    without, each landing file's split writes its own rows. Checked on the written files: each is one task's."""
+    from glue_jobs.ingest.pipeline import ingest_table
+    from glue_jobs.local_run import _uri, load_contract
+
+    rows = [good(n) for n in range(1, 601)]
+    files = {f"part{i}.csv": "\n".join([HEADER, *rows[i * 200:(i + 1) * 200]]).encode() for i in range(3)}
+    contract = load_contract("transactions")
+    # (Spark packs small landing files into one read split, so 3 files may be 2 tasks; a real day's files are
+    # split at 128 MB.) Shuffled: 601 rows (600 valid) at 100 a file -> 6 buckets of ~100.
+    for name, landing_files, least_files, most_rows in [
+        ("unshuffled", files, 2, 400),
+        ("shuffled", {**files, "dup.csv": "\n".join([HEADER, good(1)]).encode()}, 4, 250),
+    ]:
+        root = tmp_path / name
+        landing = land(root, landing_files)
+        out = root / "lake"
+        manifest = ingest_table(
+            spark, contract, landing_uri=_uri(landing / "transactions"), raw_uri=_uri(out / "raw" / "transactions"),
+            quarantine_uri=_uri(out / "quarantine" / "transactions"), manifest_uri=_uri(out / "manifests"),
+            batch_id=name, rows_per_file=100)
+        written = _raw_files_of_day(root)
+        per_file = [pq.read_metadata(f).num_rows for f in written]
+        assert manifest.rows_valid == sum(per_file) == 600, (name, per_file)
+        # every task's file holds a share of the day, none all of it (hash buckets are uneven)
+        assert len(written) >= least_files and max(per_file) <= most_rows, (name, per_file)
