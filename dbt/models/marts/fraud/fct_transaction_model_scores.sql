@@ -10,7 +10,7 @@
 }}
 {#- The promoted fraud classifier's probability per transaction, computed in the warehouse from its point-in-time
     features (features/ml_transaction_features) by the SQL ml/sql_export.py wrote for it (macros/models.sql finds
-    it). Incremental runs score the look-back window (features computed for it alone, macros/features.sql); when the promoted version changed, every row is scored
+    it). Incremental runs score the look-back window; when the promoted version changed, every row is scored
     again by the new one, so the table never mixes versions. No model promoted yet: version 'none', null scores. -#}
 {%- set model = promoted_model('fraud_classifier') -%}
 {%- set since = none -%}
@@ -22,10 +22,12 @@
   {%- endif -%}
 {%- endif %}
 
-{#- the window's features computed for it alone (macros/features.sql, the macro behind the view
-    features/ml_transaction_features): a filter on the view cannot reach below its window functions, so every
-    transaction's features would be recomputed each day #}
-with {{ transaction_features(since) }},
+with features as (
+    select * from {{ ref('ml_transaction_features') }}
+    {%- if since is not none %}
+    where transaction_at >= {{ since }}
+    {%- endif %}
+),
 
 scored as (
     select
@@ -34,7 +36,7 @@ scored as (
         transaction_at,
         transaction_date,
         {{ model.score }} as model_score
-    from transaction_features
+    from features
 )
 
 select
