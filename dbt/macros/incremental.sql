@@ -3,20 +3,27 @@
     queried from {{ this }} and rendered as a date literal, so the warehouse can prune with it (DuckDB and
     Spectrum row-group and Redshift zone-map skipping need a constant, not a scalar subquery); an offline compile
     (no connection) renders the equivalent subquery, or with var offline_high_water_mark (a date: the mark) the
-    live form, as if max(column) were that date. Each call is a query: a model sets it once
+    live form, as if max(column) were that date. With `per` (a column), the mark is the earliest of each group's
+    latest: a table fed by several upstreams (fraud_alerts: transactions and logins) restarts where the one that
+    lags behind does. Each call is a query: a model sets it once
     (`{% set since = lookback_start(...) %}`) and derives other bounds from it with add_days. -#}
-{% macro lookback_start(column) -%}
-  {%- set expression = add_days('max(' ~ column ~ ')', -var('lookback_days')) -%}
+{% macro lookback_start(column, per=none) -%}
+  {%- if per is none -%}
+    {%- set expression = add_days('max(' ~ column ~ ')', -var('lookback_days')) ~ ' from ' ~ this -%}
+  {%- else -%}
+    {%- set expression = add_days('min(' ~ column ~ ')', -var('lookback_days')) ~ ' from (select max(' ~ column ~ ') as '
+                         ~ column ~ ' from ' ~ this ~ ' group by ' ~ per ~ ') as per_group' -%}
+  {%- endif -%}
   {%- set fixed_mark = var('offline_high_water_mark', none) if var('offline_compile', false) else none -%}
   {%- if execute and fixed_mark and is_incremental() -%}
     {#- offline, the live form with a given mark: the SQL a daily run sends, for checks and scan estimates -#}
     {%- set start = modules.datetime.date.fromisoformat(fixed_mark | string) - modules.datetime.timedelta(days=var('lookback_days')) -%}
     {{- "cast('" ~ start.isoformat() ~ "' as date)" -}}
   {%- elif execute and not var('offline_compile', false) and is_incremental() -%}
-    {%- set mark = run_query('select ' ~ expression ~ ' from ' ~ this).columns[0].values()[0] -%}
+    {%- set mark = run_query('select ' ~ expression).columns[0].values()[0] -%}
     {{- "cast(null as date)" if mark is none else "cast('" ~ (mark | string)[:10] ~ "' as date)" -}}
   {%- else -%}
-    (select {{ expression }} from {{ this }})
+    (select {{ expression }})
   {%- endif -%}
 {%- endmacro %}
 

@@ -105,36 +105,22 @@ transaction_type in ('deposit', 'withdrawal')
             or coalesce({{ days_between('prior_day_last_activity_date', 'transaction_date') }} >= {{ var('dormant_days') }}, false))
 {%- endmacro %}
 
-{#- Where an incremental fraud_alerts run starts (macro delete_window): the earlier of its transaction alerts' and
-    its login alerts' latest alert_at, minus lookback_days - each at most its upstream's own window start (an alert
-    is never later than the latest row of its source), so every alert the upstreams rewrote is recomputed. Null
-    (a full recompute) on a first build, while either kind has no alert yet, and when the promoted fraud model
-    changed (fct_transaction_model_scores then scored every transaction again). -#}
+{#- Where an incremental fraud_alerts run starts (macro delete_window): lookback_start per entity type - the
+    earlier of its transaction alerts' and its login alerts' latest alert_at, each at most its upstream's own window
+    start (an alert is never later than the latest row of its source), so every alert the upstreams rewrote is
+    recomputed. Null (a full recompute) on a first build, while either kind has no alert yet, and when the promoted
+    fraud model changed (fct_transaction_model_scores then scored every transaction again). -#}
 {% macro fraud_alerts_since() -%}
   {%- if not is_incremental() -%}
     {{ return(none) }}
   {%- endif -%}
-  {%- set lookback = var('lookback_days') -%}
-  {%- set fixed_mark = var('offline_high_water_mark', none) if var('offline_compile', false) else none -%}
-  {%- if var('offline_compile', false) and not fixed_mark -%}
-    {{ return('(select ' ~ add_days('min(latest_alert_at)', -lookback) ~ ' from (select max(alert_at) as latest_alert_at from '
-              ~ this ~ ' group by entity_type) as latest)') }}
-  {%- elif var('offline_compile', false) -%}
-    {{ return(lookback_start('alert_at')) }}
+  {%- if not var('offline_compile', false) -%}
+    {%- set version = promoted_model('fraud_classifier').version -%}
+    {%- set found = run_query("select count(distinct entity_type), coalesce(sum(case when entity_type = 'transaction' "
+                              ~ "and coalesce(model_version, '') <> '" ~ version ~ "' then 1 else 0 end), 0) from " ~ this).rows[0] -%}
+    {%- if found[0] < 2 or found[1] > 0 -%}
+      {{ return(none) }}
+    {%- endif -%}
   {%- endif -%}
-  {%- set model_version = promoted_model('fraud_classifier').version -%}
-  {%- set marks = run_query("select entity_type, cast(max(alert_at) as date) as latest, "
-                            ~ "sum(case when entity_type = 'transaction' and coalesce(model_version, '') <> '" ~ model_version
-                            ~ "' then 1 else 0 end) as other_version from " ~ this ~ " group by entity_type") -%}
-  {%- set latest = {} -%}
-  {%- set other_versions = [] -%}
-  {%- for row in marks.rows -%}
-    {%- do latest.update({row[0]: row[1]}) -%}
-    {%- do other_versions.append(row[2]) -%}
-  {%- endfor -%}
-  {%- if latest | length < 2 or other_versions | sum > 0 -%}
-    {{ return(none) }}
-  {%- endif -%}
-  {%- set start = (latest.values() | min) - modules.datetime.timedelta(days=lookback) -%}
-  {{ return("cast('" ~ (start | string)[:10] ~ "' as date)") }}
+  {{ return(lookback_start('alert_at', per='entity_type')) }}
 {%- endmacro %}

@@ -209,10 +209,6 @@ def test_other_ingest_dates_are_left_alone(spark, tmp_path):
     assert {r["_batch_id"] for r in read(tmp_path, "raw")} == {"all", "only-2nd"}
 
 
-def _raw_files_of_day(root: Path) -> list[Path]:
-    return sorted((root / "lake" / "raw" / "transactions" / f"ingest_date={DAY}").glob("*.parquet"))
-
-
 def test_a_days_batch_is_written_by_many_tasks_not_one(spark, tmp_path):
     """One day's batch is one ingest date: a write shuffled by that date alone would put the whole day in one
     task (10 M transactions in one executor's memory and one file). With duplicate keys in the batch (the path
@@ -237,7 +233,7 @@ def test_a_days_batch_is_written_by_many_tasks_not_one(spark, tmp_path):
             spark, contract, landing_uri=_uri(landing / "transactions"), raw_uri=_uri(out / "raw" / "transactions"),
             quarantine_uri=_uri(out / "quarantine" / "transactions"), manifest_uri=_uri(out / "manifests"),
             batch_id=name, rows_per_file=100)
-        written = _raw_files_of_day(root)
+        written = sorted((out / "raw" / "transactions" / f"ingest_date={DAY}").glob("*.parquet"))
         per_file = [pq.read_metadata(f).num_rows for f in written]
         assert manifest.rows_valid == sum(per_file) == 600, (name, per_file)
         # every task's file holds a share of the day, none all of it (hash buckets are uneven)

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_window('transaction_date', lookback_start('transaction_date') if is_incremental() else none) }}",
+        pre_hook="{{ delete_window('transaction_date', lookback_start('transaction_date')) }}",
         dist='even',
         sort=['transaction_date'],
     )

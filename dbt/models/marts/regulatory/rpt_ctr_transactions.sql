@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        pre_hook="{{ delete_window('business_date', lookback_start('business_date') if is_incremental() else none) }}",
+        pre_hook="{{ delete_window('business_date', lookback_start('business_date')) }}",
         dist='customer_id',
         sort=['business_date'],
     )
